@@ -1,0 +1,53 @@
+# The two front-door commands: `make demo` and `make test`. Each sets up .venv by itself.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXTRAS ?= dev,local
+
+.PHONY: demo test lint types pytest notebooks lab bench clean venv sysdeps
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	@echo "Installing toolkit[$(EXTRAS)] into $(VENV) (the first time compiles llama.cpp: about 6-7 minutes on 2 cores)..."
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[$(EXTRAS)]'
+	@touch $(STAMP)
+
+# System packages some tests need (headless Chromium for the HTML report tests).
+# Installed only when missing and we are root; otherwise those tests skip and say why.
+sysdeps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the report tests..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "could not install chromium; the report rendering tests will be skipped"; \
+	  else echo "chromium missing and not root: the report rendering tests will be skipped"; fi; \
+	fi
+
+demo: $(STAMP)
+	$(BIN)/python -m toolkit.demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check toolkit tests benchmarks
+	$(BIN)/ruff format --check toolkit tests benchmarks
+
+types: $(STAMP)
+	$(BIN)/mypy --strict toolkit
+
+pytest: $(STAMP) sysdeps
+	$(BIN)/pytest -q -ra
+
+test: lint types pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

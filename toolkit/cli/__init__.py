@@ -1,0 +1,69 @@
+"""The ``toolkit`` command. Thin: each subcommand lives in a ``_cmd_*.py`` module that
+defines ``register(subparsers)`` and keeps heavy imports inside its handler.
+
+Exit codes: 0 success, 1 internal error, 2 bad input, 3 stopped by the budget, 4 replay miss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Callable, Sequence
+
+from toolkit._errors import InputError, ToolkitError
+
+Handler = Callable[[argparse.Namespace], int]
+MAX_PROBLEMS = 50
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every ``_cmd_*`` module's subcommands."""
+    from toolkit import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="toolkit",
+        description="Measure whether routing LLM requests pays off: quality, cost and latency.",
+        epilog="Exit codes: 0 ok, 1 internal error, 2 bad input, 3 budget stop, 4 replay miss.",
+    )
+    parser.add_argument("--version", action="version", version=f"toolkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_cmd_"):
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            module.register(sub)
+    return parser
+
+
+def print_problems(problems: Sequence[str], cap: int = MAX_PROBLEMS) -> None:
+    """Print located problems to stderr, up to ``cap``, then how many more there were."""
+    for p in problems[:cap]:
+        print(p, file=sys.stderr)
+    if len(problems) > cap:
+        print(f"... and {len(problems) - cap} more problems", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``toolkit`` console command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        return handler(args)
+    except InputError as exc:
+        print_problems(exc.problems)
+        return exc.exit_code
+    except ToolkitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

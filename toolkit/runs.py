@@ -1,0 +1,402 @@
+"""The run directory: the append-only, on-disk record of a benchmark run.
+
+A run directory holds:
+
+- ``manifest.json``: the spec, versions, prices used, start and end, status;
+- ``calls.jsonl``: one line per executor call;
+- ``results.jsonl``: one line per task x strategy.
+
+Lines are appended and flushed one at a time. A reader ignores a torn last line (a crash
+mid-write); :class:`RunWriter` truncates it before appending again on resume.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from toolkit._errors import InputError, located
+from toolkit._types import Call, Trace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+CALLS = "calls.jsonl"
+RESULTS = "results.jsonl"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+
+class CallRecord(_Record):
+    """One executor call, as written to ``calls.jsonl``."""
+
+    task_id: str
+    strategy: str
+    step: str = ""
+    executor: str
+    model: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cache_read_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_usd: float = 0.0
+    billed_usd: float = 0.0
+    queue_s: float = 0.0
+    service_s: float = 0.0
+    latency_s: float = 0.0
+    ttft_s: float | None = None
+    started_at: float = 0.0
+    ended_at: float = 0.0
+    error: str | None = None
+    cached: bool = False
+    declined: bool = False
+    attempts: int = 1
+    fallback_from: str | None = None
+    text: str = ""
+
+    @classmethod
+    def from_call(cls, call: Call, *, strategy: str) -> CallRecord:
+        """Build the record of ``call`` made by ``strategy``."""
+        return cls(
+            task_id=call.task_id,
+            strategy=strategy,
+            step=call.step,
+            executor=call.executor,
+            model=call.model,
+            tokens_in=call.tokens_in,
+            tokens_out=call.tokens_out,
+            cache_read_tokens=call.cache_read_tokens,
+            reasoning_tokens=call.reasoning_tokens,
+            cost_usd=call.cost_usd,
+            billed_usd=call.billed_usd,
+            queue_s=call.queue_s,
+            service_s=call.service_s,
+            latency_s=call.latency_s,
+            ttft_s=call.ttft_s,
+            started_at=call.started_at,
+            ended_at=call.ended_at,
+            error=call.error,
+            cached=call.cached,
+            declined=call.declined,
+            attempts=call.attempts,
+            fallback_from=call.fallback_from,
+            text=call.text,
+        )
+
+
+class ResultRecord(_Record):
+    """One task x strategy outcome, as written to ``results.jsonl``.
+
+    A strategy that runs one executor alone is named ``single:<executor>``.
+    """
+
+    task_id: str
+    strategy: str
+    category: str = ""
+    split: str | None = None
+    answer: str = ""
+    score: float | None = Field(default=None, ge=0.0, le=1.0)
+    reason: str = ""
+    cost_usd: float = 0.0
+    billed_usd: float = 0.0
+    latency_s: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    n_calls: int = 0
+    route: list[str] = Field(default_factory=list)
+    executors_called: list[str] = Field(default_factory=list)
+    error: str | None = None
+    info: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def from_trace(
+        cls,
+        trace: Trace,
+        *,
+        task_id: str,
+        strategy: str,
+        category: str = "",
+        split: str | None = None,
+        score: float | None = None,
+        reason: str = "",
+    ) -> ResultRecord:
+        """Build the record of a strategy's trace on one task, with its grade."""
+        called: list[str] = []
+        for c in trace.calls:
+            if c.executor not in called:
+                called.append(c.executor)
+        return cls(
+            task_id=task_id,
+            strategy=strategy,
+            category=category,
+            split=split,
+            answer=trace.answer,
+            score=score,
+            reason=reason,
+            cost_usd=trace.cost_usd,
+            billed_usd=trace.billed_usd,
+            latency_s=trace.latency_s,
+            tokens_in=sum(c.tokens_in for c in trace.calls),
+            tokens_out=sum(c.tokens_out for c in trace.calls),
+            n_calls=len(trace.calls),
+            route=list(trace.route),
+            executors_called=called,
+            error=trace.error,
+            info=dict(trace.info),
+        )
+
+
+class Manifest(BaseModel):
+    """The run's ``manifest.json``: what was run, with what, and how it ended."""
+
+    model_config = ConfigDict(extra="allow")
+    schema_version: Literal[1] = SCHEMA_VERSION
+    name: str = ""
+    spec: dict[str, Any] = Field(default_factory=dict)
+    versions: dict[str, str] = Field(default_factory=dict)
+    prices: dict[str, Any] = Field(default_factory=dict)
+    started_at: float = 0.0
+    ended_at: float | None = None
+    status: Literal["running", "done", "failed", "stopped_budget", "replay_miss"] = "running"
+    budget_usd: float | None = None
+    spent_usd: float = 0.0
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def _truncate_torn_tail(path: Path) -> int:
+    """Cut a last line that has no newline (a crash mid-write). Returns bytes removed."""
+    if not path.exists():
+        return 0
+    size = path.stat().st_size
+    if size == 0:
+        return 0
+    with path.open("rb+") as fh:
+        fh.seek(-1, os.SEEK_END)
+        if fh.read(1) == b"\n":
+            return 0
+        # Walk back to the previous newline.
+        pos = size - 1
+        chunk = 65536
+        while pos > 0:
+            start = max(0, pos - chunk)
+            fh.seek(start)
+            buf = fh.read(pos - start)
+            idx = buf.rfind(b"\n")
+            if idx >= 0:
+                keep = start + idx + 1
+                fh.truncate(keep)
+                return size - keep
+            pos = start
+        fh.truncate(0)
+        return size
+
+
+class _JsonlAppender:
+    """Appends one JSON line at a time and flushes it to the OS."""
+
+    def __init__(self, path: Path) -> None:
+        _truncate_torn_tail(path)
+        self._fh = path.open("a", encoding="utf-8")
+
+    def write(self, record: BaseModel) -> None:
+        self._fh.write(record.model_dump_json() + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class RunWriter:
+    """Writes a run directory. Use ``RunWriter.create`` for a new run, ``resume`` to continue."""
+
+    def __init__(self, root: Path, manifest: Manifest) -> None:
+        self.root = root
+        self.manifest = manifest
+        self._calls = _JsonlAppender(root / CALLS)
+        self._results = _JsonlAppender(root / RESULTS)
+
+    @classmethod
+    def create(cls, root: str | Path, manifest: Manifest) -> RunWriter:
+        """Start a new run in ``root``; it must not exist or be empty."""
+        path = Path(root)
+        if path.exists() and any(path.iterdir()):
+            raise InputError(
+                f"{path}: run directory already exists; pass --resume to continue it "
+                "or choose another --out"
+            )
+        path.mkdir(parents=True, exist_ok=True)
+        writer = cls(path, manifest)
+        writer.write_manifest()
+        return writer
+
+    @classmethod
+    def resume(cls, root: str | Path) -> RunWriter:
+        """Reopen an existing run, cutting any torn last line first."""
+        path = Path(root)
+        manifest = read_manifest(path)
+        manifest.status = "running"
+        manifest.ended_at = None
+        writer = cls(path, manifest)
+        writer.write_manifest()
+        return writer
+
+    def write_manifest(self) -> None:
+        """Write the manifest atomically (temp file + rename)."""
+        tmp = self.root / (MANIFEST + ".tmp")
+        tmp.write_text(self.manifest.model_dump_json(indent=2), encoding="utf-8")
+        os.replace(tmp, self.root / MANIFEST)
+
+    def add_call(self, record: CallRecord) -> None:
+        """Append one call line."""
+        self._calls.write(record)
+
+    def add_result(self, record: ResultRecord) -> None:
+        """Append one result line."""
+        self._results.write(record)
+
+    def finish(self, status: str = "done") -> None:
+        """Close the files and record how the run ended."""
+        self.manifest.status = status  # type: ignore[assignment]
+        self.manifest.ended_at = time.time()
+        self.write_manifest()
+        self.close()
+
+    def close(self) -> None:
+        """Close the line files."""
+        self._calls.close()
+        self._results.close()
+
+
+def _check_run_dir(root: Path) -> None:
+    if not root.exists():
+        raise InputError(f"{root}: run directory not found")
+    if not root.is_dir():
+        raise InputError(f"{root}: not a run directory (expected a folder with {MANIFEST})")
+    if not (root / MANIFEST).is_file():
+        raise InputError(f"{root / MANIFEST}: missing; {root} is not a run directory")
+
+
+def read_manifest(root: str | Path) -> Manifest:
+    """Read and validate a run's manifest."""
+    path = Path(root)
+    _check_run_dir(path)
+    mpath = path / MANIFEST
+    try:
+        data = json.loads(mpath.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(located(mpath, None, "manifest", "not UTF-8 text")) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(located(mpath, exc.lineno, "manifest", f"invalid JSON: {exc.msg}")) from None
+    if not isinstance(data, dict):
+        raise InputError(located(mpath, 1, "manifest", "expected a JSON object"))
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise InputError(
+            located(mpath, 1, "schema_version", f"is {version!r}; this toolkit reads version {SCHEMA_VERSION}")
+        )
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "manifest"
+        raise InputError(located(mpath, 1, field, err["msg"])) from None
+
+
+def iter_records(path: str | Path, model: type[R]) -> Iterator[R]:
+    """Yield validated records from a JSONL run file, ignoring a torn last line.
+
+    A bad line anywhere else raises :class:`InputError` naming ``path:line`` and the field.
+    """
+    p = Path(path)
+    if not p.exists():
+        return
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(located(p, None, "file", f"cannot read: {exc.strerror}")) from None
+    lines = raw.split(b"\n")
+    torn = lines[-1] != b""  # no trailing newline: the last line was cut by a crash
+    body = lines[:-1]
+    for lineno, line in enumerate(body, start=1):
+        if not line.strip():
+            continue
+        yield _parse_line(p, lineno, line, model)
+    del torn  # a torn last line is ignored by design
+
+
+def _parse_line(p: Path, lineno: int, line: bytes, model: type[R]) -> R:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(located(p, lineno, "line", "not UTF-8 text")) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(located(p, lineno, "line", f"invalid JSON: {exc.msg}")) from None
+    if not isinstance(data, dict):
+        raise InputError(located(p, lineno, "line", "expected a JSON object"))
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise InputError(
+            located(p, lineno, "schema_version", f"is {version!r}; this toolkit reads version {SCHEMA_VERSION}")
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(x) for x in err["loc"]) or "line"
+        raise InputError(located(p, lineno, field, err["msg"])) from None
+
+
+def read_calls(root: str | Path) -> list[CallRecord]:
+    """All call records of a run."""
+    path = Path(root)
+    _check_run_dir(path)
+    return list(iter_records(path / CALLS, CallRecord))
+
+
+def read_results(root: str | Path) -> list[ResultRecord]:
+    """All result records of a run."""
+    path = Path(root)
+    _check_run_dir(path)
+    return list(iter_records(path / RESULTS, ResultRecord))
+
+
+def _frame(records: list[Any], model: type[BaseModel]) -> pd.DataFrame:
+    import pandas as pd
+
+    columns = list(model.model_fields)
+    return pd.DataFrame([r.model_dump() for r in records], columns=columns)
+
+
+def calls_frame(root: str | Path) -> pd.DataFrame:
+    """The run's calls as a pandas DataFrame, one row per call."""
+    return _frame(read_calls(root), CallRecord)
+
+
+def results_frame(root: str | Path) -> pd.DataFrame:
+    """The run's results as a pandas DataFrame, one row per task x strategy."""
+    return _frame(read_results(root), ResultRecord)
+
+
+def done_keys(root: str | Path) -> set[tuple[str, str]]:
+    """(task_id, strategy) pairs already recorded in ``results.jsonl``: what resume skips."""
+    return {(r.task_id, r.strategy) for r in read_results(root)}
+
+
+def dump_json(data: Mapping[str, Any]) -> str:
+    """JSON text with NaN/inf refused, for files users read."""
+    return json.dumps(data, allow_nan=False, sort_keys=False)
