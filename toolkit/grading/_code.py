@@ -1,0 +1,109 @@
+"""The ``code`` grader: runs the task's HumanEval-style tests against model-written Python."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from toolkit.grading._grade import Grade, task_error
+from toolkit.grading._sandbox import SandboxResult, arun_sandboxed
+from toolkit.tasks._grader_specs import CodeArgs
+from toolkit.tasks._task import Task
+
+_FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+
+
+def strip_fences(answer: str, entry_point: str = "") -> str:
+    """The code inside a Markdown answer.
+
+    With fenced blocks: the first Python (or unlabelled) block that defines ``entry_point``,
+    else the first such block; an unclosed fence runs to the end. Without fences: the answer.
+    """
+    blocks: list[tuple[str, str]] = [
+        (str(m.group(1)).lower(), str(m.group(2)))
+        for m in _FENCE.finditer(answer)
+        if m.group(1).lower() in ("", "python", "py", "python3")
+    ]
+    if not blocks:
+        return answer
+    if entry_point:
+        defining = re.compile(rf"^\s*(?:async\s+)?def\s+{re.escape(entry_point)}\s*\(", re.M)
+        for _, body in blocks:
+            if defining.search(body):
+                return body
+    return blocks[0][1]
+
+
+def build_program(task: Task, answer: str, nonce: str) -> str:
+    """The program to run: the solution, the task's tests, ``check(entry_point)``, a nonce.
+
+    When the answer does not define ``entry_point`` (a HumanEval-style body completion),
+    the task's prompt (``task.input``) is put in front of it.
+    """
+    entry_point = str(task.metadata["entry_point"])
+    code = strip_fences(answer, entry_point)
+    defines = re.search(rf"^(?:async\s+)?def\s+{re.escape(entry_point)}\s*\(", code, re.M)
+    if defines is None:
+        prompt = task.input if task.input.endswith("\n") else task.input + "\n"
+        code = prompt + code
+    return (
+        f"{code}\n\n\n{task.metadata['test']}\n\n\n"
+        f"check({entry_point})\n"
+        f"print({nonce!r}, flush=True)\n"
+    )
+
+
+def _failure_line(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    if not lines:
+        return "no error output"
+    last = lines[-1]
+    return last if len(last) <= 160 else last[:157] + "..."
+
+
+def explain(result: SandboxResult, nonce: str, timeout_s: float) -> Grade:
+    """Turn a sandbox result into a grade with a short reason."""
+    if result.timed_out:
+        return Grade(0.0, f"timeout after {timeout_s:g}s")
+    if result.killed_reason and result.killed_reason.startswith("output over cap"):
+        return Grade(0.0, f"killed: {result.killed_reason}")
+    if "MemoryError" in result.stderr:
+        return Grade(0.0, "memory limit exceeded")
+    if result.killed_reason:
+        return Grade(0.0, f"killed: {result.killed_reason}")
+    if result.returncode != 0:
+        return Grade(
+            0.0, f"tests failed (exit {result.returncode}): {_failure_line(result.stderr)}"
+        )
+    if nonce not in result.stdout.splitlines()[-1:]:
+        return Grade(0.0, "the program exited 0 before its tests finished")
+    return Grade(1.0, "tests passed")
+
+
+@dataclass(frozen=True)
+class CodeGrader:
+    """Runs ``metadata.test`` and ``check(metadata.entry_point)`` on the answer in the sandbox."""
+
+    args: CodeArgs
+    python: str | None = None
+
+    def check_task(self, task: Task) -> None:
+        """Raise InputError when the task lacks its tests."""
+        for key in ("test", "entry_point"):
+            value = task.metadata.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise task_error(
+                    task, f"metadata.{key}", "the code grader needs it (a non-empty string)"
+                )
+
+    async def grade(self, task: Task, answer: str) -> Grade:
+        self.check_task(task)
+        nonce = f"toolkit-tests-done-{secrets.token_hex(8)}"
+        result = await arun_sandboxed(
+            build_program(task, answer, nonce),
+            timeout_s=self.args.timeout_s,
+            memory_mb=self.args.memory_mb,
+            python=self.python,
+        )
+        return explain(result, nonce, self.args.timeout_s)
