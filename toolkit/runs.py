@@ -27,7 +27,7 @@ from toolkit._types import Call, Trace
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 MANIFEST = "manifest.json"
 CALLS = "calls.jsonl"
 RESULTS = "results.jsonl"
@@ -299,13 +299,20 @@ def read_manifest(root: str | Path) -> Manifest:
     except UnicodeDecodeError:
         raise InputError(located(mpath, None, "manifest", "not UTF-8 text")) from None
     except json.JSONDecodeError as exc:
-        raise InputError(located(mpath, exc.lineno, "manifest", f"invalid JSON: {exc.msg}")) from None
+        raise InputError(
+            located(mpath, exc.lineno, "manifest", f"invalid JSON: {exc.msg}")
+        ) from None
     if not isinstance(data, dict):
         raise InputError(located(mpath, 1, "manifest", "expected a JSON object"))
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
         raise InputError(
-            located(mpath, 1, "schema_version", f"is {version!r}; this toolkit reads version {SCHEMA_VERSION}")
+            located(
+                mpath,
+                1,
+                "schema_version",
+                f"is {version!r}; this toolkit reads version {SCHEMA_VERSION}",
+            )
         )
     try:
         return Manifest.model_validate(data)
@@ -351,7 +358,12 @@ def _parse_line(p: Path, lineno: int, line: bytes, model: type[R]) -> R:
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
         raise InputError(
-            located(p, lineno, "schema_version", f"is {version!r}; this toolkit reads version {SCHEMA_VERSION}")
+            located(
+                p,
+                lineno,
+                "schema_version",
+                f"is {version!r}; this toolkit reads version {SCHEMA_VERSION}",
+            )
         )
     try:
         return model.model_validate(data)
