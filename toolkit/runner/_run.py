@@ -1,0 +1,941 @@
+"""The live runner: run every strategy of a spec on every task, grade, and write a run directory.
+
+One code path for live runs and replays: executors either call a provider or read the
+recorded call from the cache; strategies never know which. Calls are written to
+``calls.jsonl`` and then the result to ``results.jsonl`` as soon as a (task, strategy) pair
+finishes, so a killed run resumes where it stopped: a pair with a result is complete, and a
+pair without one is run again with its earlier calls served by the cache (billed 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+import platform
+import sys
+import time
+from collections import Counter
+from collections.abc import Coroutine, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from toolkit._errors import BudgetExceeded, InputError, ReplayMiss, ToolkitError, located
+from toolkit._types import Call, Executor, Request, Trace
+from toolkit.runner._spec import Spec, load_spec
+from toolkit.strategies import Strategy, StrategyContext, build_strategy
+from toolkit.tasks._task import GraderRef, Task
+
+if TYPE_CHECKING:
+    from toolkit.models import Budget, ExecutionContext, PriceTable
+    from toolkit.runs import RunWriter
+    from toolkit.tasks import TaskSet
+
+Status = Literal["done", "stopped_budget", "replay_miss", "failed", "dry_run"]
+
+_EXIT: dict[str, int] = {
+    "done": 0,
+    "dry_run": 0,
+    "stopped_budget": 3,
+    "replay_miss": 4,
+    "failed": 1,
+}
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """Dry-run figures for one executor: planned calls and their worst-case cost.
+
+    ``fallback_calls`` counts calls it would take as another executor's fallback; their
+    worst case is in ``worst_case_usd`` too.
+    """
+
+    executor: str
+    model: str
+    calls: int
+    worst_case_usd: float
+    pricing: str
+    fallback_calls: int = 0
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """How a run (or a dry run) went. ``exit_code`` is the CLI's exit status for it."""
+
+    name: str
+    status: Status
+    out: Path | None
+    n_tasks: int
+    n_strategies: int
+    n_pairs: int
+    n_done: int
+    n_run: int
+    n_skipped: int
+    n_calls: int
+    n_errors: int
+    spent_usd: float
+    cost_usd: float
+    budget_usd: float | None
+    elapsed_s: float
+    message: str = ""
+    plan: tuple[PlanLine, ...] = ()
+    estimate_usd: float | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 done (or dry run), 3 stopped by the budget, 4 replay miss, 1 failed."""
+        return _EXIT[self.status]
+
+    def line(self) -> str:
+        """The one-line summary printed at the end of every run."""
+        if self.status == "dry_run":
+            est = f"${self.estimate_usd:.6f}" if self.estimate_usd is not None else "unknown"
+            calls = sum(p.calls for p in self.plan)
+            return (
+                f"{self.name}: dry run: {self.n_tasks} tasks x {self.n_strategies} strategies, "
+                f"{self.n_pairs - self.n_skipped} to run, {calls} calls planned, "
+                f"worst case {est}; nothing was called"
+            )
+        budget = f" of ${self.budget_usd:.6f}" if self.budget_usd is not None else ""
+        text = (
+            f"{self.name}: {self.status}: {self.n_done}/{self.n_pairs} results "
+            f"({self.n_run} this session, {self.n_skipped} already done), "
+            f"{self.n_errors} with errors, {self.n_calls} calls, "
+            f"spent ${self.spent_usd:.6f}{budget} (cost ${self.cost_usd:.6f}), "
+            f"{self.elapsed_s:.1f} s"
+        )
+        if self.out is not None:
+            text += f" -> {self.out}"
+        if self.message:
+            text += f"; {self.message}"
+        return text
+
+    def report(self) -> str:
+        """Multi-line text of a dry run's plan (per executor), or the summary line."""
+        if self.status != "dry_run":
+            return self.line()
+        rows = [
+            f"spec {self.name}: {self.n_tasks} tasks x {self.n_strategies} strategies "
+            f"= {self.n_pairs} results ({self.n_skipped} already done, "
+            f"{self.n_pairs - self.n_skipped} to run)",
+            f"{'executor':<16} {'model':<28} {'calls':>7} {'+fallback':>9} "
+            f"{'worst case USD':>15}  pricing",
+        ]
+        for p in self.plan:
+            rows.append(
+                f"{p.executor:<16} {p.model:<28} {p.calls:>7} {p.fallback_calls:>9} "
+                f"{p.worst_case_usd:>15.6f}  {p.pricing}"
+            )
+        total_calls = sum(p.calls for p in self.plan)
+        total_fb = sum(p.fallback_calls for p in self.plan)
+        est = f"{self.estimate_usd:.6f}" if self.estimate_usd is not None else "unknown"
+        rows.append(f"{'total':<16} {'':<28} {total_calls:>7} {total_fb:>9} {est:>15}")
+        rows.append(
+            "worst case: every planned call and every fallback paid at prompt tokens + "
+            "max_tokens (hourly-priced executors: timeout_s at their rate); cache hits would "
+            "cost nothing; retries are not included (--budget caps them)"
+        )
+        return "\n".join(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# the public entry points
+
+
+def run_spec(
+    spec: str | Path | Spec,
+    *,
+    out: str | Path | None = None,
+    budget: float | None = None,
+    concurrency: int | None = None,
+    resume: bool = False,
+    replay: bool = False,
+    dry_run: bool = False,
+    progress: bool | None = None,
+) -> RunSummary:
+    """Run a benchmark spec and write its run directory; returns how it went.
+
+    ``out`` defaults to ``runs/<spec name>-<timestamp>``; an existing non-empty directory is
+    an error unless ``resume``. ``budget`` (USD) caps what the whole run pays, resumes
+    included. ``replay`` never calls a provider. ``dry_run`` plans and prices the run and
+    calls nothing. ``progress`` shows a progress bar on stderr (None: when it is a TTY).
+    Raises ``InputError`` for bad input; budget stops and replay misses are statuses.
+    Works inside a running event loop too (a notebook): it then runs in a worker thread.
+    """
+    coro = arun_spec(
+        spec,
+        out=out,
+        budget=budget,
+        concurrency=concurrency,
+        resume=resume,
+        replay=replay,
+        dry_run=dry_run,
+        progress=progress,
+    )
+    return _run_sync(coro)
+
+
+def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="toolkit-run") as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def arun_spec(
+    spec: str | Path | Spec,
+    *,
+    out: str | Path | None = None,
+    budget: float | None = None,
+    concurrency: int | None = None,
+    resume: bool = False,
+    replay: bool = False,
+    dry_run: bool = False,
+    progress: bool | None = None,
+) -> RunSummary:
+    """The async form of :func:`run_spec` (same arguments)."""
+    started = time.time()
+    if budget is not None and (not math.isfinite(budget) or budget < 0):
+        raise InputError(located("--budget", None, "budget", f"must be >= 0 USD, got {budget}"))
+    if concurrency is not None and concurrency < 1:
+        raise InputError(
+            located("--concurrency", None, "concurrency", f"must be >= 1, got {concurrency}")
+        )
+    if resume and out is None:
+        raise InputError(
+            located("--resume", None, "out", "needs --out DIR: the run directory to continue")
+        )
+    loaded = spec if isinstance(spec, Spec) else load_spec(spec)
+    plan = _Plan.make(loaded, concurrency=concurrency, budget=budget)
+    out_dir = _out_dir(loaded, out)
+    done: set[tuple[str, str]] = set()
+    previous_spent = 0.0
+    resuming = resume and (out_dir / "manifest.json").is_file()
+    if resuming:
+        from toolkit.runs import done_keys, read_calls, read_manifest
+
+        manifest = read_manifest(out_dir)
+        _check_same_spec(loaded, manifest.model_extra or {}, out_dir)
+        done = done_keys(out_dir) & plan.pair_keys()
+        # a killed session never wrote its spend to the manifest: the calls file has it
+        recorded = sum(c.billed_usd for c in read_calls(out_dir))
+        previous_spent = max(manifest.spent_usd, recorded)
+    elif out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise InputError(
+            located(
+                out_dir,
+                None,
+                "--out",
+                "run directory already exists; pass --resume to continue it or choose another --out",
+            )
+        )
+    if dry_run:
+        return await _dry_run(plan, done, started)
+    runner = _Runner(
+        plan,
+        out_dir=out_dir,
+        done=done,
+        resuming=resuming,
+        previous_spent=previous_spent,
+        replay=replay,
+        progress=progress,
+        started=started,
+    )
+    return await runner.run()
+
+
+# --------------------------------------------------------------------------------------------
+# planning: tasks, strategies, pairs
+
+
+@dataclass
+class _Plan:
+    spec: Spec
+    all_tasks: TaskSet
+    tasks: TaskSet
+    strategies: list[Strategy]
+    concurrency: int
+    budget: float | None
+
+    @classmethod
+    def make(cls, spec: Spec, *, concurrency: int | None, budget: float | None) -> _Plan:
+        all_tasks, tasks = _select_tasks(spec)
+        strategies = [build_strategy(cfg) for cfg in spec.strategies]
+        return cls(
+            spec=spec,
+            all_tasks=all_tasks,
+            tasks=tasks,
+            strategies=strategies,
+            concurrency=concurrency or spec.run.concurrency,
+            budget=budget if budget is not None else spec.run.budget_usd,
+        )
+
+    def info(self, prices: PriceTable) -> dict[str, Any]:
+        """What strategies may read from ``StrategyContext.info`` (see toolkit.strategies)."""
+        return {
+            "tasks": self.all_tasks,
+            "executor_configs": self.spec.executor_configs(),
+            "prices": prices,
+            "base_dir": self.spec.base_dir,
+        }
+
+    def prepare(self, executors: Mapping[str, Executor], info: Mapping[str, Any]) -> None:
+        """Let strategies do their one-off work (fit a signal, resolve rules) before any call."""
+        ctx = StrategyContext(executors=executors, overrides=self.spec.overrides, info=info)
+        for strategy in self.strategies:
+            prepare = getattr(strategy, "prepare", None)
+            if callable(prepare):
+                prepare(ctx)
+
+    def pairs(self) -> Iterator[tuple[Task, Strategy]]:
+        """Every (task, strategy) pair, task by task, so partial runs compare strategies."""
+        for task in self.tasks:
+            for strategy in self.strategies:
+                yield task, strategy
+
+    def pair_keys(self) -> set[tuple[str, str]]:
+        return {(t.id, s.name) for t, s in self.pairs()}
+
+
+def _select_tasks(spec: Spec) -> tuple[TaskSet, TaskSet]:
+    """(every task loaded, the tasks the spec selects), with the grading defaults applied."""
+    from toolkit.tasks import load_tasks
+
+    all_tasks = load_tasks(*[spec.resolve(p) for p in spec.tasks.paths])
+    tasks = all_tasks
+    sel = spec.tasks
+    try:
+        if sel.split is not None:
+            tasks = tasks.filter(split=sel.split)
+    except (ValueError, KeyError) as exc:
+        raise InputError(spec.problem(("tasks", "split"), _plain(exc))) from None
+    try:
+        if sel.categories:
+            tasks = tasks.filter(category=sel.categories)
+    except (ValueError, KeyError) as exc:
+        raise InputError(spec.problem(("tasks", "categories"), _plain(exc))) from None
+    try:
+        if sel.ids:
+            tasks = tasks.filter(ids=sel.ids)
+    except (ValueError, KeyError) as exc:
+        raise InputError(spec.problem(("tasks", "ids"), _plain(exc))) from None
+    if sel.limit is not None:
+        tasks = tasks[: sel.limit]
+    if len(tasks) == 0:
+        raise InputError(spec.problem(("tasks",), "selects no tasks; loosen the filters"))
+    default = spec.grading.default
+    if default is not None and default != "normalized":
+        from toolkit.tasks import TaskSet as _TaskSet
+
+        implicit = GraderRef("normalized")
+        tasks = _TaskSet(
+            dataclasses.replace(t, grader=GraderRef(default)) if t.grader == implicit else t
+            for t in tasks
+        )
+    problems = []
+    names = {cfg.name for cfg in spec.executors}
+    for t in tasks:
+        if t.grader.name != "judge":
+            continue
+        judge = t.grader.args.get("executor") or spec.grading.judge
+        if judge is None:
+            problems.append(
+                located(
+                    t.source or "<tasks>",
+                    t.line or None,
+                    "grader",
+                    f"task {t.id!r} is graded by a judge but the spec names no judge executor; "
+                    'set [grading] judge = "<executor>" in the spec',
+                )
+            )
+        elif judge not in names:
+            problems.append(
+                located(
+                    t.source or "<tasks>",
+                    t.line or None,
+                    "grader.args.executor",
+                    f"unknown executor {judge!r} (the spec's executors: {', '.join(sorted(names))})",
+                )
+            )
+    if problems:
+        raise InputError(f"{len(problems)} problems with judge graders", problems)
+    return all_tasks, tasks
+
+
+def _plain(exc: BaseException) -> str:
+    text = str(exc)
+    return text[1:-1] if isinstance(exc, KeyError) and text.startswith(("'", '"')) else text
+
+
+def _out_dir(spec: Spec, out: str | Path | None) -> Path:
+    if out is not None:
+        return Path(out)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path("runs") / f"{spec.name}-{stamp}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+def spec_digest(spec: Spec) -> str:
+    """A hash of what the spec asks for, stored in the manifest and checked on resume.
+
+    Where things run is left out, as in the cache key: executors' ``api_base`` and the
+    ``[run]`` settings (concurrency, rpm, budget, backoff) may change between sessions.
+    """
+    data = spec.model_dump(mode="json")
+    data.pop("run", None)
+    for ex in data.get("executors", []):
+        ex.pop("api_base", None)
+        ex.pop("concurrency", None)
+        ex.pop("rpm", None)
+    text = json.dumps(data, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check_same_spec(spec: Spec, extra: Mapping[str, Any], out_dir: Path) -> None:
+    recorded = extra.get("spec_sha256")
+    if recorded is not None and recorded != spec_digest(spec):
+        raise InputError(
+            located(
+                out_dir / "manifest.json",
+                None,
+                "spec_sha256",
+                f"the run was started from a different spec than {spec.source}; resume it with "
+                "the same spec, or start a new run with another --out",
+            )
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# dry run
+
+
+async def _dry_run(plan: _Plan, done: set[tuple[str, str]], started: float) -> RunSummary:
+    from toolkit.runner._estimate import Estimator
+
+    estimator = Estimator(plan.spec)
+    plan.prepare(estimator.executors, plan.info(estimator.prices))
+    calls: Counter[str] = Counter()
+    for task, strategy in plan.pairs():
+        if (task.id, strategy.name) in done:
+            continue
+        for planned in strategy.plan(task):
+            await estimator.add(task, planned.executor, planned.request)
+            calls[planned.executor] += 1
+    lines = tuple(estimator.lines())
+    return RunSummary(
+        name=plan.spec.name,
+        status="dry_run",
+        out=None,
+        n_tasks=len(plan.tasks),
+        n_strategies=len(plan.strategies),
+        n_pairs=len(plan.tasks) * len(plan.strategies),
+        n_done=len(done),
+        n_run=0,
+        n_skipped=len(done),
+        n_calls=0,
+        n_errors=0,
+        spent_usd=0.0,
+        cost_usd=0.0,
+        budget_usd=plan.budget,
+        elapsed_s=time.time() - started,
+        plan=lines,
+        estimate_usd=sum(p.worst_case_usd for p in lines),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# the live run
+
+
+class _Recording:
+    """Wraps an executor for one (task, strategy) pair and keeps every call it returns."""
+
+    def __init__(self, inner: Executor, sink: list[Call]) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.sink = sink
+
+    async def complete(self, request: Request) -> Call:
+        call = await self.inner.complete(request)
+        self.sink.append(call)
+        return call
+
+
+@dataclass
+class _Counters:
+    run: int = 0
+    calls: int = 0
+    errors: int = 0
+    billed: float = 0.0
+    cost: float = 0.0
+    stop_status: Status | None = None
+    message: str = ""
+    events: list[str] = field(default_factory=list)
+
+
+class _Runner:
+    def __init__(
+        self,
+        plan: _Plan,
+        *,
+        out_dir: Path,
+        done: set[tuple[str, str]],
+        resuming: bool,
+        previous_spent: float,
+        replay: bool,
+        progress: bool | None,
+        started: float,
+    ) -> None:
+        self.plan = plan
+        self.spec = plan.spec
+        self.out_dir = out_dir
+        self.done = done
+        self.resuming = resuming
+        self.previous_spent = previous_spent
+        self.replay = replay
+        self.progress = progress
+        self.started = started
+        self.counters = _Counters()
+        self.stop = asyncio.Event()
+        self.info: Mapping[str, Any] = {}
+
+    # ----- setup and teardown -----------------------------------------------------------------
+
+    async def run(self) -> RunSummary:
+        from toolkit.models import Budget, ExecutionContext, PriceTable, ResponseCache
+
+        spec = self.spec
+        prices = PriceTable.load(spec.resolve(spec.prices.file) if spec.prices.file else None)
+        cache = None
+        if spec.cache.enabled:
+            cache = ResponseCache(spec.resolve(spec.cache.path) if spec.cache.path else None)
+        cap = self.plan.budget
+        budget = Budget(None if cap is None else max(0.0, cap - self.previous_spent))
+        ctx = ExecutionContext(
+            prices=prices,
+            cache=cache,
+            replay=self.replay,
+            budget=budget,
+            default_concurrency=self.plan.concurrency,
+            backoff_base_s=spec.run.backoff_base_s,
+            backoff_max_s=spec.run.backoff_max_s,
+            max_retry_after_s=spec.run.max_retry_after_s,
+        )
+        # everything that can find bad input runs before the run directory is written:
+        # executors (unpriced models, specialist files) and the strategies' one-off work
+        try:
+            self.info = self.plan.info(prices)
+            checked = _build_executors(spec, ctx, None)
+            self.plan.prepare(checked, self.info)
+            _preflight(self.plan, checked)
+            writer = self._open_writer(prices)
+        except BaseException:
+            if cache is not None:
+                cache.close()
+            raise
+        self.writer = writer
+        status: Status = "failed"
+        message = ""
+        try:
+            with self._local_server() as local_url:
+                executors = _build_executors(spec, ctx, local_url)
+                status = await self._execute(executors, budget)
+                message = self.counters.message
+        except KeyboardInterrupt:
+            message = "interrupted"
+            raise
+        except asyncio.CancelledError:
+            message = "cancelled"
+            raise
+        except ToolkitError as exc:
+            message = str(exc).splitlines()[0]
+            raise
+        except BaseException as exc:
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self._finish(writer, status, message, budget, prices)
+            if cache is not None:
+                cache.close()
+            from toolkit.models._litellm import aclose_clients
+
+            await aclose_clients()
+        return self._summary(status, message, budget)
+
+    def _open_writer(self, prices: PriceTable) -> RunWriter:
+        from toolkit.runs import Manifest, RunWriter
+
+        if self.resuming:
+            writer = RunWriter.resume(self.out_dir)
+            writer.manifest.budget_usd = self.plan.budget
+            extra = writer.manifest.model_extra
+            if extra is not None:
+                sessions = list(extra.get("sessions", []))
+                sessions.append(self._session_info())
+                extra["sessions"] = sessions
+            writer.write_manifest()
+            return writer
+        manifest = Manifest.model_validate(
+            {
+                "name": self.spec.name,
+                "spec": self._spec_record(),
+                "versions": _versions(self.spec),
+                "prices": {},
+                "started_at": self.started,
+                "status": "running",
+                "budget_usd": self.plan.budget,
+                "spent_usd": 0.0,
+                "spec_sha256": spec_digest(self.spec),
+                "local_hourly_rate_usd": self.spec.local.hourly_rate_usd,
+                "executor_hourly_rates_usd": {
+                    cfg.name: cfg.hourly_rate_usd
+                    for cfg in self.spec.executor_configs()
+                    if cfg.kind == "local" or cfg.hourly_rate_usd > 0
+                },
+                "sessions": [self._session_info()],
+            }
+        )
+        return RunWriter.create(self.out_dir, manifest)
+
+    def _session_info(self) -> dict[str, Any]:
+        return {
+            "started_at": self.started,
+            "replay": self.replay,
+            "concurrency": self.plan.concurrency,
+            "budget_usd": self.plan.budget,
+            "resumed": self.resuming,
+            "versions": _versions(self.spec),
+        }
+
+    def _spec_record(self) -> dict[str, Any]:
+        data = self.spec.model_dump(mode="json")
+        data["path"] = self.spec.source
+        if self.spec.text:
+            data["toml"] = self.spec.text
+        return data
+
+    def _finish(
+        self,
+        writer: RunWriter,
+        status: Status,
+        message: str,
+        budget: Budget,
+        prices: PriceTable,
+    ) -> None:
+        m = writer.manifest
+        m.prices = {**m.prices, **prices.used()}
+        m.spent_usd = self.previous_spent + budget.spent_usd
+        extra = m.model_extra
+        if extra is not None:
+            sessions = list(extra.get("sessions", []))
+            if sessions:
+                sessions[-1] = {
+                    **sessions[-1],
+                    "ended_at": time.time(),
+                    "status": status,
+                    "message": message,
+                    "spent_usd": budget.spent_usd,
+                    "results": self.counters.run,
+                    "calls": self.counters.calls,
+                }
+            extra["sessions"] = sessions
+            extra["message"] = message
+        writer.finish("failed" if status == "dry_run" else status)
+
+    @contextlib.contextmanager
+    def _local_server(self) -> Iterator[str | None]:
+        """Start the local llama.cpp server when a call may need it; always stop it."""
+        alias = None if self.replay else _local_alias(self.spec, self.plan.tasks)
+        if alias is None:
+            yield None
+            return
+        from toolkit.models import LocalServer
+
+        model_path = self.spec.local.model_path
+        with LocalServer(
+            str(self.spec.resolve(model_path)) if model_path else None,
+            alias=alias,
+            n_ctx=self.spec.local.n_ctx,
+        ) as server:
+            yield server.url
+
+    # ----- the work ---------------------------------------------------------------------------
+
+    async def _execute(self, executors: Mapping[str, Executor], budget: Budget) -> Status:
+        writer = self.writer
+        pending = [(t, s) for t, s in self.plan.pairs() if (t.id, s.name) not in self.done]
+        bar = _progress_bar(len(pending), self.spec.name, self.progress)
+        it = iter(pending)
+
+        async def worker() -> None:
+            for task, strategy in it:
+                if self.stop.is_set():
+                    return
+                await self._one(task, strategy, executors, writer, budget)
+                bar.update(1)
+                bar.set_postfix_str(
+                    f"spent ${self.previous_spent + budget.spent_usd:.4f}", refresh=False
+                )
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(self.plan.concurrency, max(1, len(pending)))):
+                    group.create_task(worker())
+        except BaseExceptionGroup as group_error:
+            # a worker failed (the others were cancelled): raise its error itself, so the
+            # CLI reports a ToolkitError with its exit code rather than a group traceback
+            raise _first_error(group_error) from None
+        finally:
+            bar.close()
+        return self.counters.stop_status or "done"
+
+    async def _one(
+        self,
+        task: Task,
+        strategy: Strategy,
+        executors: Mapping[str, Executor],
+        writer: RunWriter,
+        budget: Budget,
+    ) -> None:
+        sink: list[Call] = []
+        wrapped = {name: _Recording(ex, sink) for name, ex in executors.items()}
+        sctx = StrategyContext(executors=wrapped, overrides=self.spec.overrides, info=self.info)
+        trace: Trace | None = None
+        try:
+            trace = await strategy.run(task, sctx)
+            score, reason, judge_calls = await self._grade(task, trace, executors)
+        except (BudgetExceeded, ReplayMiss) as exc:
+            # keep every call that was made (and paid for); no result: resume re-runs the pair
+            # and the cache serves those calls again at no cost
+            for call in _all_calls(trace, sink):
+                self._write_call(writer, call, strategy.name)
+            self._stop_for(exc)
+            return
+        for call in _all_calls(trace, sink):
+            self._write_call(writer, call, strategy.name)
+        for call in judge_calls:
+            self._write_call(writer, call, strategy.name)
+        from toolkit.runs import ResultRecord
+
+        writer.add_result(
+            ResultRecord.from_trace(
+                trace,
+                task_id=task.id,
+                strategy=strategy.name,
+                category=task.category,
+                split=task.split,
+                score=score,
+                reason=reason,
+            )
+        )
+        self.counters.run += 1
+        if trace.error is not None:
+            self.counters.errors += 1
+
+    async def _grade(
+        self, task: Task, trace: Trace, executors: Mapping[str, Executor]
+    ) -> tuple[float | None, str, list[Call]]:
+        if trace.error is not None:
+            return 0.0, f"no answer: {trace.error}", []
+        from toolkit.grading import grader_for
+
+        judge_name = task.grader.args.get("executor") or self.spec.grading.judge
+        judge = executors.get(judge_name) if isinstance(judge_name, str) else None
+        grader = grader_for(task, judge_executor=judge)
+        grade = await grader.grade(task, trace.answer)
+        calls = [c if c.step else dataclasses.replace(c, step="judge") for c in grade.calls]
+        return grade.score, grade.reason, calls
+
+    def _write_call(self, writer: RunWriter, call: Call, strategy: str) -> None:
+        from toolkit.runs import CallRecord
+
+        writer.add_call(CallRecord.from_call(call, strategy=strategy))
+        self.counters.calls += 1
+        self.counters.billed += call.billed_usd
+        self.counters.cost += call.cost_usd
+
+    def _stop_for(self, exc: ToolkitError) -> None:
+        if self.counters.stop_status is None:
+            self.counters.stop_status = (
+                "stopped_budget" if isinstance(exc, BudgetExceeded) else "replay_miss"
+            )
+            self.counters.message = str(exc).splitlines()[0]
+        self.stop.set()
+
+    # ----- results ----------------------------------------------------------------------------
+
+    def _summary(self, status: Status, message: str, budget: Budget) -> RunSummary:
+        n_pairs = len(self.plan.tasks) * len(self.plan.strategies)
+        return RunSummary(
+            name=self.spec.name,
+            status=status,
+            out=self.out_dir,
+            n_tasks=len(self.plan.tasks),
+            n_strategies=len(self.plan.strategies),
+            n_pairs=n_pairs,
+            n_done=len(self.done) + self.counters.run,
+            n_run=self.counters.run,
+            n_skipped=len(self.done),
+            n_calls=self.counters.calls,
+            n_errors=self.counters.errors,
+            spent_usd=budget.spent_usd,
+            cost_usd=self.counters.cost,
+            budget_usd=self.plan.budget,
+            elapsed_s=time.time() - self.started,
+            message=message,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def _build_executors(
+    spec: Spec, ctx: ExecutionContext, local_url: str | None
+) -> dict[str, Executor]:
+    from toolkit.models import build_executors
+
+    return build_executors(spec.executor_configs(), ctx, local_url=local_url)
+
+
+def _local_alias(spec: Spec, tasks: TaskSet) -> str | None:
+    """The model alias the local server must serve, or None when no call needs it.
+
+    Knob included: an executor whose model resolves to ``local/<alias>`` needs the server,
+    and so does a per-task override naming one. One server serves one model.
+    """
+    from toolkit.models import resolve_model, uses_local_server
+
+    configs = spec.executor_configs()
+    extra = [ov.model for ov in spec.overrides]
+    for task in tasks:
+        for key in ("model", "models"):
+            value = task.metadata.get(key)
+            if isinstance(value, str):
+                extra.append(value)
+            elif isinstance(value, Mapping):
+                extra.extend(str(v) for v in value.values())
+    if not uses_local_server(configs, extra_models=extra):
+        return None
+    blank = Request(task_id="", prompt="")
+    aliases = {
+        m.removeprefix("local/")
+        for m in [
+            *(
+                resolve_model(c, blank)
+                for c in configs
+                if c.is_llm and c.kind != "cli" and not (c.kind == "local" and c.api_base)
+            ),
+            *extra,
+        ]
+        if m.startswith("local/")
+    }
+    if len(aliases) > 1:
+        raise InputError(
+            spec.problem(
+                ("executors",),
+                f"the local server serves one model, but calls need {', '.join(sorted(aliases))}",
+            )
+        )
+    return aliases.pop()
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error to report from a task group: a ToolkitError if any, else the first one."""
+    leaves: list[BaseException] = []
+
+    def walk(g: BaseExceptionGroup[BaseException]) -> None:
+        for exc in g.exceptions:
+            if isinstance(exc, BaseExceptionGroup):
+                walk(exc)
+            else:
+                leaves.append(exc)
+
+    walk(group)
+    for exc in leaves:
+        if isinstance(exc, ToolkitError):
+            return exc
+    return leaves[0]
+
+
+def _preflight(plan: _Plan, executors: Mapping[str, Executor]) -> None:
+    """Price every model the planned calls may use (per-task overrides and the knob
+    included), so an unpriced model is an input error before anything is written or paid."""
+    from toolkit.models import LLMExecutor, resolve_model
+    from toolkit.runner._estimate import with_task_model
+
+    seen: set[tuple[str, str | None, str]] = set()
+    for task, strategy in plan.pairs():
+        for planned in strategy.plan(task):
+            req = with_task_model(task, planned.executor, planned.request, plan.spec)
+            key = (planned.executor, req.model, req.role)
+            if key in seen:
+                continue
+            seen.add(key)
+            ex = executors.get(planned.executor)
+            if isinstance(ex, LLMExecutor):
+                ex.pricing(resolve_model(ex.config, req, ex.env))
+
+
+def _all_calls(trace: Trace | None, sink: Sequence[Call]) -> list[Call]:
+    """The trace's calls, plus any call the executors returned that the trace left out."""
+    calls = list(trace.calls) if trace is not None else []
+    seen = {id(c) for c in calls}
+    calls.extend(c for c in sink if id(c) not in seen)
+    return calls
+
+
+class _Bar:
+    """The subset of tqdm the runner uses (so a disabled bar costs nothing)."""
+
+    def update(self, n: int) -> None:
+        return None
+
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _progress_bar(total: int, name: str, progress: bool | None) -> Any:
+    """tqdm on stderr: tasks done of total, spend so far, ETA. Off when stderr is no TTY."""
+    show = sys.stderr.isatty() if progress is None else progress
+    if not show:
+        return _Bar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=name, unit="task", file=sys.stderr, dynamic_ncols=True)
+
+
+def _versions(spec: Spec) -> dict[str, str]:
+    from importlib import metadata
+
+    from toolkit import __version__
+    from toolkit.models._litellm import litellm_version
+
+    versions = {
+        "toolkit": __version__,
+        "python": platform.python_version(),
+        "litellm": litellm_version(),
+        "platform": platform.platform(),
+    }
+    for package in ("pydantic", "llama-cpp-python") if spec.uses_local() else ("pydantic",):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions

@@ -1,0 +1,44 @@
+"""Strategies: policies over executors. A strategy runs a task and returns a Trace.
+
+Kinds are registered by name (``register_strategy``); a spec's ``[[strategies]]`` tables
+are validated by their kind's config and built with :func:`build_strategy`. This package
+ships ``single``; routers, cascades and the orchestrator register more kinds.
+"""
+
+from __future__ import annotations
+
+from toolkit.strategies._base import (
+    ModelOverride,
+    PlannedCall,
+    Strategy,
+    StrategyConfig,
+    StrategyContext,
+    StrategyKind,
+    build_strategy,
+    make_request,
+    parse_strategy_config,
+    register_strategy,
+    strategy_kind,
+    strategy_kinds,
+    task_model,
+)
+from toolkit.strategies._single import Single, SingleConfig, call_error
+
+__all__ = [
+    "ModelOverride",
+    "PlannedCall",
+    "Single",
+    "SingleConfig",
+    "Strategy",
+    "StrategyConfig",
+    "StrategyContext",
+    "StrategyKind",
+    "build_strategy",
+    "call_error",
+    "make_request",
+    "parse_strategy_config",
+    "register_strategy",
+    "strategy_kind",
+    "strategy_kinds",
+    "task_model",
+]

@@ -1,0 +1,259 @@
+"""The strategy layer's base: the Strategy protocol, its context, configs and the kind registry.
+
+A strategy is a policy over executors: ``await strategy.run(task, ctx)`` makes calls through
+``ctx`` and returns a :class:`~toolkit.Trace` (every call plus the final answer). Each kind
+of strategy has a pydantic config (the ``[[strategies]]`` table of a spec) and a factory,
+registered with :func:`register_strategy`; :func:`build_strategy` turns a config into a
+strategy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from toolkit._errors import InputError
+from toolkit._types import Executor, Request, Trace
+from toolkit.tasks._task import Task
+
+
+@dataclass(frozen=True)
+class PlannedCall:
+    """One call a strategy may make on a task, for dry runs and cost estimates."""
+
+    executor: str
+    request: Request
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """A policy over executors. ``name`` is what results are filed under."""
+
+    name: str
+
+    def plan(self, task: Task) -> Sequence[PlannedCall]:
+        """The calls ``run`` may make on ``task`` in the worst case (no call is made)."""
+        ...
+
+    async def run(self, task: Task, ctx: StrategyContext) -> Trace:
+        """Answer ``task``; provider errors end up in the trace, never raised."""
+        ...
+
+
+class ModelOverride(BaseModel):
+    """A per-task model override from a spec's ``[[overrides]]`` table.
+
+    It applies to the tasks it selects (``tasks`` ids and/or ``categories``; both empty
+    selects every task) and to ``executor`` (None: every LLM executor).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(min_length=1)
+    executor: str | None = None
+    categories: list[str] = Field(default_factory=list)
+    tasks: list[str] = Field(default_factory=list)
+
+    def applies(self, task: Task, executor: str) -> bool:
+        """True when this override selects ``task`` on ``executor``."""
+        if self.executor is not None and self.executor != executor:
+            return False
+        if self.tasks and task.id not in self.tasks:
+            return False
+        return not (self.categories and task.category not in self.categories)
+
+
+def task_model(task: Task, executor: str, overrides: Sequence[ModelOverride] = ()) -> str | None:
+    """The per-task model override for ``executor`` on ``task``, or None.
+
+    Order: task metadata ``models`` (a map executor -> model), then task metadata ``model``,
+    then the first spec override that applies. The executor layer ranks this above the
+    ``TOOLKIT_MODEL_<ROLE>`` and ``TOOLKIT_MODEL`` knobs and the executor's own model.
+    """
+    from toolkit.models import task_model_override
+
+    own = task_model_override(task.metadata, executor)
+    if own is not None:
+        return own
+    for override in overrides:
+        if override.applies(task, executor):
+            return override.model
+    return None
+
+
+@dataclass(frozen=True)
+class StrategyContext:
+    """What a strategy may use while it runs: the executors, by name, and per-task overrides."""
+
+    executors: Mapping[str, Executor]
+    overrides: Sequence[ModelOverride] = ()
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+    def executor(self, name: str) -> Executor:
+        """The executor called ``name``; a clear error when the spec has none by that name."""
+        try:
+            return self.executors[name]
+        except KeyError:
+            known = ", ".join(sorted(self.executors)) or "none"
+            raise InputError(f"unknown executor {name!r} (this run has: {known})") from None
+
+    def request(
+        self,
+        task: Task,
+        executor: str,
+        *,
+        prompt: str | None = None,
+        step: str = "",
+        role: str = "",
+        settings: Mapping[str, Any] | None = None,
+    ) -> Request:
+        """The request for ``task`` on ``executor``, carrying the per-task model override."""
+        return make_request(
+            task,
+            executor,
+            overrides=self.overrides,
+            prompt=prompt,
+            step=step,
+            role=role,
+            settings=settings,
+        )
+
+
+def make_request(
+    task: Task,
+    executor: str,
+    *,
+    overrides: Sequence[ModelOverride] = (),
+    prompt: str | None = None,
+    step: str = "",
+    role: str = "",
+    settings: Mapping[str, Any] | None = None,
+) -> Request:
+    """Build the :class:`~toolkit.Request` a strategy sends to ``executor`` for ``task``."""
+    return Request(
+        task_id=task.id,
+        prompt=task.input if prompt is None else prompt,
+        category=task.category,
+        role=role,
+        step=step,
+        model=task_model(task, executor, overrides),
+        metadata=task.metadata,
+        settings=dict(settings or {}),
+    )
+
+
+class StrategyConfig(BaseModel):
+    """Base of every strategy kind's config: ``kind`` and an optional ``name``.
+
+    Subclasses add their fields (with ``extra="forbid"``) and list the executors they name
+    in :meth:`executor_refs`, so a spec can check them before anything runs.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+    name: str | None = Field(default=None, min_length=1)
+
+    def executor_refs(self) -> list[tuple[str, str]]:
+        """(key, executor name) for every executor this config names; key is dotted."""
+        return []
+
+    def default_name(self) -> str:
+        """The name used when the config gives none."""
+        return self.kind
+
+    @property
+    def strategy_name(self) -> str:
+        """The name results are filed under."""
+        return self.name or self.default_name()
+
+
+C = TypeVar("C", bound=StrategyConfig)
+
+
+@dataclass(frozen=True)
+class StrategyKind:
+    """A registered kind of strategy: its config model and its factory."""
+
+    kind: str
+    config: type[StrategyConfig]
+    build: Callable[[Any], Strategy]
+    summary: str = ""
+
+
+_KINDS: dict[str, StrategyKind] = {}
+
+#: Modules whose import registers the built-in kinds; loaded on first lookup, so importing
+#: ``toolkit.strategies`` stays light. A module that is not there (yet) is skipped.
+BUILTIN_KIND_MODULES: tuple[str, ...] = (
+    "toolkit.strategies._single",
+    "toolkit.strategies._routed",
+)
+_loaded = False
+
+
+def _load_builtin_kinds() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import importlib
+    import importlib.util
+
+    for module in BUILTIN_KIND_MODULES:
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
+
+
+def register_strategy(
+    kind: str, config: type[C], build: Callable[[C], Strategy], *, summary: str = ""
+) -> None:
+    """Add a kind of strategy: ``config`` validates its spec table, ``build`` makes it.
+
+    Registering the same kind twice with a different config is an error (a name clash).
+    """
+    known = _KINDS.get(kind)
+    if known is not None and known.config is not config:
+        raise ValueError(f"strategy kind {kind!r} is already registered by {known.config!r}")
+    _KINDS[kind] = StrategyKind(kind, config, build, summary)
+
+
+def strategy_kinds() -> tuple[str, ...]:
+    """The registered kinds (built-in ones included), sorted."""
+    _load_builtin_kinds()
+    return tuple(sorted(_KINDS))
+
+
+def strategy_kind(kind: str) -> StrategyKind:
+    """The registration of ``kind``; ``InputError`` listing the known kinds otherwise."""
+    _load_builtin_kinds()
+    found = _KINDS.get(kind)
+    if found is None:
+        raise InputError(
+            f"unknown strategy kind {kind!r} (known: {', '.join(strategy_kinds()) or 'none'})"
+        )
+    return found
+
+
+def parse_strategy_config(data: Mapping[str, Any]) -> StrategyConfig:
+    """Validate one ``[[strategies]]`` table with its kind's config model.
+
+    Raises ``InputError`` for a missing or unknown kind and pydantic's ``ValidationError``
+    for bad fields (the spec loader turns those into located messages).
+    """
+    kind = data.get("kind")
+    if not isinstance(kind, str):
+        raise InputError(
+            f"missing or non-string 'kind' (known: {', '.join(strategy_kinds()) or 'none'})"
+        )
+    return strategy_kind(kind).config.model_validate(dict(data))
+
+
+def build_strategy(config: StrategyConfig | Mapping[str, Any]) -> Strategy:
+    """The strategy a config describes (a mapping is validated first)."""
+    if not isinstance(config, StrategyConfig):
+        config = parse_strategy_config(config)
+    return strategy_kind(config.kind).build(config)

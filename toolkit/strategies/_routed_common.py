@@ -1,0 +1,120 @@
+"""Helpers shared by the routing strategies (rules, classify-then-route, cascade, score router,
+random): what they read from the :class:`StrategyContext`, threshold fields, latency of calls,
+answer normalisation and a stable per-task random number.
+
+What a routing strategy may read from ``ctx.info`` (all optional; the runner fills them):
+
+- ``tasks``: every task the runner loaded (a mapping id -> Task, or a sequence of tasks),
+  before any split filter, so learned signals find their train tasks' text;
+- ``executor_configs``: the spec's :class:`~toolkit.models.ExecutorConfig` list (capabilities);
+- ``prices``: the run's :class:`~toolkit.models.PriceTable` (to rank executors by price);
+- ``registry``: a precomputed mapping executor name -> ``ExecutorInfo`` (wins over the two above);
+- ``base_dir``: the spec's folder; relative ``fit_run``/``shares_from`` paths are looked up there
+  first, then in the current directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from toolkit._errors import InputError
+from toolkit._types import Call
+from toolkit.strategies._base import StrategyContext
+from toolkit.tasks._task import Task
+
+TASKS_KEY = "tasks"
+CONFIGS_KEY = "executor_configs"
+PRICES_KEY = "prices"
+REGISTRY_KEY = "registry"
+BASE_DIR_KEY = "base_dir"
+
+#: The ``Request.settings`` key that tells samples of one prompt apart (agreement signal).
+#: It is part of the cache key, so k samples are k calls, and must not be sent to a provider.
+SAMPLE_SETTING = "sample"
+
+
+def check_unit_interval(value: float | None, field: str) -> float | None:
+    """``value`` when it lies in [0, 1]; a ValueError naming ``field`` otherwise."""
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise ValueError(f"{field} must be between 0 and 1 (a share or probability)")
+    return value
+
+
+def context_tasks(ctx: StrategyContext) -> dict[str, Task]:
+    """The tasks the runner put in ``ctx.info["tasks"]``, by id (empty when none)."""
+    raw = ctx.info.get(TASKS_KEY)
+    if raw is None:
+        return {}
+    if isinstance(raw, Mapping):
+        return {str(k): v for k, v in raw.items() if isinstance(v, Task)}
+    if isinstance(raw, Iterable):
+        return {t.id: t for t in raw if isinstance(t, Task)}
+    raise TypeError(f"ctx.info[{TASKS_KEY!r}] must be tasks by id or a sequence of tasks")
+
+
+def resolve_existing(raw: str, ctx: StrategyContext, what: str) -> Path:
+    """The path ``raw`` names: absolute as given; relative: the spec's folder, then the cwd.
+
+    Raises ``InputError`` naming every place looked in when none exists.
+    """
+    p = Path(raw).expanduser()
+    if p.is_absolute():
+        candidates = [p]
+    else:
+        base = ctx.info.get(BASE_DIR_KEY)
+        candidates = [Path(base) / p] if isinstance(base, str | Path) else []
+        candidates.append(Path.cwd() / p)
+    for c in candidates:
+        if c.exists():
+            return c
+    tried = ", ".join(str(c) for c in candidates)
+    raise InputError(f"{what}: {raw!r} not found (looked in: {tried})")
+
+
+def sequential_latency(calls: Iterable[Call]) -> float:
+    """Latency of calls made one after another: their service times add up.
+
+    Like ``single``, time spent waiting for a concurrency slot (``queue_s``) is the benchmark's
+    queue, not the strategy's latency; it stays in each call record.
+    """
+    return sum(c.service_s for c in calls)
+
+
+def parallel_latency(calls: Sequence[Call]) -> float:
+    """Latency of calls made at the same time: the slowest one."""
+    return max((c.service_s for c in calls), default=0.0)
+
+
+_SPACE = re.compile(r"\s+")
+_EDGE_PUNCT = ".,;:!?\"'`()[]{}*"
+
+
+def normalize_answer(text: str) -> str:
+    """An answer reduced for comparison: case, surrounding punctuation and spacing ignored."""
+    return _SPACE.sub(" ", text.strip().lower()).strip(_EDGE_PUNCT + " ")
+
+
+def stable_unit(seed: int, key: str) -> float:
+    """A number in [0, 1) fixed by ``seed`` and ``key`` (e.g. a task id); no global state."""
+    digest = hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters for trace info (marked when cut)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def info_value(value: Any) -> Any:
+    """A JSON-friendly copy of ``value`` for ``Trace.info`` (plain Python types, no numpy)."""
+    if isinstance(value, Mapping):
+        return {str(k): info_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [info_value(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return value.item()
+    return value
