@@ -1,0 +1,390 @@
+"""evaluate(): the JSON object, each entry checked against the plain-loop references."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from analysis_refs import ref_aiq, ref_apgr, ref_cpt, ref_curve, ref_hull, ref_parity
+from analysis_support import synthetic_matrix
+
+from toolkit._errors import InputError
+from toolkit.analysis import evaluate, parse_strategies, split_outcomes, to_json
+from toolkit.analysis._evaluate import assemble, build_settings
+from toolkit.analysis._policies import EvalData, Setting, pair_router_score, routed, singles
+from toolkit.cli import main
+from toolkit.outcomes import OutcomeMatrix
+
+TOP_KEYS = {
+    "n_train",
+    "n_test",
+    "seed",
+    "single_best",
+    "strategies",
+    "frontier",
+    "aiq",
+    "parity",
+    "two_executor",
+}
+STRATEGY_KEYS = {
+    "name",
+    "params",
+    "quality",
+    "quality_ci",
+    "cost_usd",
+    "cost_per_task",
+    "cost_per_correct",
+    "latency_p50_s",
+    "latency_p95_s",
+    "call_share",
+    "p_value_vs_single_best",
+    "by_category",
+}
+PARITY_KEYS = {
+    "strategy",
+    "params",
+    "reached",
+    "test_quality",
+    "test_cost_usd",
+    "cost_ratio",
+    "cost_ratio_ci",
+}
+TWO_KEYS = {"strategy", "strong", "weak", "apgr", "apgr_ci", "cpt50", "cpt80"}
+
+
+def _no_nan(x: Any) -> None:
+    if isinstance(x, float):
+        assert math.isfinite(x)
+    elif isinstance(x, dict):
+        for v in x.values():
+            _no_nan(v)
+    elif isinstance(x, list):
+        for v in x:
+            _no_nan(v)
+
+
+@pytest.fixture(scope="module")
+def synthetic_eval() -> tuple[EvalData, list[Setting], dict[str, Any]]:
+    """SYNTHETIC: 150 tasks x 3 executors, evaluated with every default strategy."""
+    m = synthetic_matrix(150, seed=1)
+    train, test, _ = split_outcomes(m, test_fraction=0.4, seed=0)
+    data = EvalData.prepare(train, test, seed=0)
+    names = parse_strategies(None, data.executors)
+    settings = build_settings(data, names)
+    result = assemble(data, settings, names, [], n_boot=200)
+    return data, settings, result
+
+
+def test_json_shape_and_sanity(
+    synthetic_eval: tuple[EvalData, list[Setting], dict[str, Any]],
+) -> None:
+    data, _, r = synthetic_eval
+    assert set(r) >= TOP_KEYS and set(r) - TOP_KEYS <= {"cost_axis", "notes"}
+    text = to_json(r)  # refuses NaN
+    _no_nan(json.loads(text))
+    assert r["n_train"] == 90 and r["n_test"] == 60 and r["cost_axis"] == "usd"
+    names = {s["name"] for s in r["strategies"]}
+    assert {"single:small", "single:mid", "single:large", "random", "oracle"} <= names
+    assert {
+        "score_router:tfidf_logreg",
+        "score_router:knn",
+        "cascade:tfidf_logreg",
+        "cascade:knn",
+    } <= names
+    for s in r["strategies"]:
+        assert set(s) == STRATEGY_KEYS
+        lo, hi = s["quality_ci"]
+        assert lo <= s["quality"] + 1e-12 and s["quality"] <= hi + 1e-12
+        assert s["cost_per_task"] == pytest.approx(s["cost_usd"] / r["n_test"])
+        assert set(s["by_category"]) == {"easy", "hard"}
+        assert sum(c["n"] for c in s["by_category"].values()) == r["n_test"]
+        assert 0.0 <= s["p_value_vs_single_best"] <= 1.0
+        assert s["latency_p50_s"] <= s["latency_p95_s"]
+    by_name = {s["name"]: s for s in r["strategies"] if not s["params"]}
+    best = r["single_best"]
+    assert by_name[best["name"]]["p_value_vs_single_best"] == 1.0
+    assert by_name["oracle"]["quality"] >= max(
+        by_name[f"single:{e}"]["quality"] for e in data.executors
+    )
+    # single_best is the best on TRAIN (ties: cheaper).
+    q_train = data.train.score.mean(axis=0)
+    assert best["name"] == f"single:{data.executors[int(np.argmax(q_train))]}"
+    # Call shares: a router's add to 1; a cascade's may exceed 1.
+    for s in r["strategies"]:
+        total = sum(s["call_share"].values())
+        if s["name"].startswith("cascade"):
+            assert total >= 1.0 - 1e-12
+        else:
+            assert total == pytest.approx(1.0)
+    assert all(set(p) == PARITY_KEYS for p in r["parity"])
+    assert all(set(t) == TWO_KEYS for t in r["two_executor"])
+    front = r["frontier"]
+    assert all(f["name"] != "oracle" for f in front)
+    assert all(
+        a["cost_usd"] < b["cost_usd"] and a["quality"] < b["quality"] for a, b in pairwise(front)
+    )
+
+
+def test_frontier_and_aiq_match_reference(
+    synthetic_eval: tuple[EvalData, list[Setting], dict[str, Any]],
+) -> None:
+    _, _, r = synthetic_eval
+    pts = [(s["cost_usd"], s["quality"]) for s in r["strategies"] if s["name"] != "oracle"]
+    expect = ref_hull(pts)
+    got = [(f["cost_usd"], f["quality"]) for f in r["frontier"]]
+    np.testing.assert_allclose(np.array(got), np.array(expect), atol=1e-9)
+    singles_ = [s for s in r["strategies"] if s["name"].startswith("single:")]
+    c_min = min(s["cost_usd"] for s in singles_)
+    c_max = max(s["cost_usd"] for s in singles_)
+    families: dict[str, list[tuple[float, float]]] = {}
+    for s in r["strategies"]:
+        fam = "single" if s["name"].startswith("single:") else s["name"]
+        families.setdefault(fam, []).append((s["cost_usd"], s["quality"]))
+    assert set(r["aiq"]) == set(families)
+    for fam, points in families.items():
+        assert r["aiq"][fam] == pytest.approx(ref_aiq(points, c_min, c_max), abs=1e-9), fam
+
+
+def test_parity_matches_reference(
+    synthetic_eval: tuple[EvalData, list[Setting], dict[str, Any]],
+) -> None:
+    data, settings, r = synthetic_eval
+    best = singles(data)[data.single_best]
+    assert best.train is not None
+    target = best.train.quality
+    best_test_cost = float(best.test.cost.sum())
+    fams: dict[str, list[Setting]] = {}
+    for s in settings:
+        if s.family.split(":")[0] in ("random", "score_router", "cascade"):
+            fams.setdefault(s.family, []).append(s)
+    assert [p["strategy"] for p in r["parity"]] == list(fams)
+    for p in r["parity"]:
+        group = fams[p["strategy"]]
+        tr_cost = [g.train.cost_per_task for g in group if g.train]
+        tr_q = [g.train.quality for g in group if g.train]
+        k = ref_parity(tr_cost, tr_q, target)
+        if k is None:
+            assert p["reached"] is False and p["cost_ratio"] is None
+            continue
+        chosen = group[k]
+        assert p["reached"] is True and p["params"] == chosen.params
+        assert p["test_quality"] == pytest.approx(chosen.test.quality, abs=1e-12)
+        assert p["test_cost_usd"] == pytest.approx(float(chosen.test.cost.sum()), abs=1e-12)
+        assert p["cost_ratio"] == pytest.approx(
+            float(chosen.test.cost.sum()) / best_test_cost, abs=1e-9
+        )
+        lo, hi = p["cost_ratio_ci"]
+        assert lo <= hi
+
+
+def test_two_executor_matches_reference(
+    synthetic_eval: tuple[EvalData, list[Setting], dict[str, Any]],
+) -> None:
+    data, _, r = synthetic_eval
+    assert {t["strategy"] for t in r["two_executor"]} == {
+        "random",
+        "oracle",
+        "score_router:tfidf_logreg",
+        "score_router:knn",
+        "cascade:tfidf_logreg",
+        "cascade:knn",
+    }
+    for t in r["two_executor"]:
+        s, w = data.executors.index(t["strong"]), data.executors.index(t["weak"])
+        assert (s, w) == (data.single_best, data.cheapest)
+        score = pair_router_score(data, t["strategy"], s, w)
+        assert score is not None
+        cs, qs = ref_curve(
+            data.test.score[:, s].tolist(), data.test.score[:, w].tolist(), score.tolist()
+        )
+        assert t["apgr"] == pytest.approx(ref_apgr(cs, qs), abs=1e-9)
+        for key, x in (("cpt50", 0.5), ("cpt80", 0.8)):
+            e = ref_cpt(cs, qs, x)
+            assert (t[key] is None and e is None) or t[key] == pytest.approx(e, abs=1e-9)
+        lo, hi = t["apgr_ci"]
+        assert lo <= hi
+
+
+def test_hand_example_through_assemble() -> None:
+    """The 6-task example of test_analysis_metrics, end to end through the JSON.
+
+    weak W costs 0.1 a task, strong S 1.0. Scores (W, S): t1 (1,1) t2 (0,1) t3 (0,1)
+    t4 (1,0) t5 (0,0) t6 (0,1); categories: t1-t3 math, t4-t6 code. Train = test.
+    """
+    m = OutcomeMatrix.build(
+        task_ids=[f"t{i}" for i in range(1, 7)],
+        executors=["W", "S"],
+        score=np.column_stack([[1, 0, 0, 1, 0, 0], [1, 1, 1, 0, 0, 1]]),
+        text=["x"] * 6,
+        category=["math"] * 3 + ["code"] * 3,
+        cost_usd=np.tile([0.1, 1.0], (6, 1)),
+        latency_s=np.tile([1.0, 3.0], (6, 1)),
+    )
+    data = EvalData.prepare(m, m, seed=0)
+    router = np.array([0.9, 0.8, 0.8, 0.5, 0.3, 0.1])
+    hand = [
+        Setting(
+            family="score_router:hand",
+            name="score_router:hand",
+            params={"threshold": t},
+            test=routed(m, m.cost_usd, np.where(router >= t, 1, 0)),
+            train=routed(m, m.cost_usd, np.where(router >= t, 1, 0)),
+        )
+        for t in (1.0, 0.9, 0.8, 0.5, 0.3, 0.1)
+    ]
+    from toolkit.analysis._policies import oracle
+
+    settings = [*singles(data), *oracle(data), *hand]
+    r = assemble(data, settings, [], [], n_boot=100)
+    by = {(s["name"], json.dumps(s["params"])): s for s in r["strategies"]}
+    # single_best: S (train quality 4/6 > 2/6), test cost 6 x 1.0.
+    assert r["single_best"] == {
+        "name": "single:S",
+        "quality": pytest.approx(2 / 3),
+        "cost_usd": pytest.approx(6.0),
+    }
+    w = by[("single:W", "{}")]
+    # W: quality 2/6, cost 6 x 0.1 = 0.6, per correct 0.6 / 2 = 0.3, latency 1 s everywhere.
+    assert w["quality"] == pytest.approx(1 / 3) and w["cost_usd"] == pytest.approx(0.6)
+    assert w["cost_per_correct"] == pytest.approx(0.3) and w["latency_p50_s"] == 1.0
+    assert w["call_share"] == {"W": 1.0, "S": 0.0}
+    # p-value of W vs S: the paired t statistic is exactly -1 with 5 df (see the metrics test).
+    from scipy import stats
+
+    assert w["p_value_vs_single_best"] == pytest.approx(2 * stats.t.sf(1.0, 5))
+    s = by[("single:S", "{}")]
+    # S by category: math (1,1,1) -> 1, cost 3.0; code (0,0,1) -> 1/3, cost 3.0.
+    assert s["by_category"]["math"] == {"quality": 1.0, "cost_usd": pytest.approx(3.0), "n": 3}
+    assert s["by_category"]["code"]["quality"] == pytest.approx(1 / 3)
+    o = by[("oracle", "{}")]
+    # Oracle: W on t1 (tie, cheaper), t4, t5 (tie at 0); S on t2, t3, t6.
+    # Quality 5/6, cost 3 x 0.1 + 3 x 1.0 = 3.3, shares 1/2 and 1/2, per correct 3.3 / 5.
+    assert o["quality"] == pytest.approx(5 / 6) and o["cost_usd"] == pytest.approx(3.3)
+    assert o["call_share"] == {"W": 0.5, "S": 0.5} and o["cost_per_correct"] == pytest.approx(0.66)
+    # Latency of the oracle: 1 s on 3 tasks, 3 s on 3: p50 = 2.0, p95 = 3.0.
+    assert o["latency_p50_s"] == pytest.approx(2.0) and o["latency_p95_s"] == pytest.approx(3.0)
+    # Frontier: single:W (0.6, 1/3) then the router at threshold 0.8 (3.3, 2/3).
+    assert [(f["name"], f["params"]) for f in r["frontier"]] == [
+        ("single:W", {}),
+        ("score_router:hand", {"threshold": 0.8}),
+    ]
+    # AIQ: router 7/12, singles 1/2, oracle (a lone point at 3.3, 5/6) 5/12.
+    assert r["aiq"]["score_router:hand"] == pytest.approx(7 / 12)
+    assert r["aiq"]["single"] == pytest.approx(0.5)
+    assert r["aiq"]["oracle"] == pytest.approx(5 / 12)
+    # Parity: the cheapest setting with train quality >= 2/3 is threshold 0.8 (cost 3.3):
+    # test quality 2/3, cost ratio 3.3 / 6.0 = 0.55.
+    (p,) = r["parity"]
+    assert p["reached"] and p["params"] == {"threshold": 0.8}
+    assert p["test_quality"] == pytest.approx(2 / 3) and p["cost_ratio"] == pytest.approx(0.55)
+
+
+def test_no_cost_uses_strong_share_axis(make_matrix: Callable[..., OutcomeMatrix]) -> None:
+    """SYNTHETIC two-executor matrix without costs (as RouteLLM data)."""
+    m = make_matrix(80, seed=2, cost=False, executors=("weak", "strong"))
+    train, test, _ = split_outcomes(m, test_fraction=0.5, seed=1)
+    r = evaluate(train, test, strategies=["single", "random", "oracle"], n_boot=50)
+    assert r["cost_axis"] == "strong_share"
+    by = {s["name"]: s for s in r["strategies"] if s["name"] != "random"}
+    strong = r["single_best"]["name"]
+    assert by[strong]["cost_per_task"] == 1.0
+    weak = next(n for n in by if n.startswith("single:") and n != strong)
+    assert by[weak]["cost_per_task"] == 0.0
+    for s in r["strategies"]:
+        # cost per task is the share of calls to the strong executor
+        assert s["cost_per_task"] == pytest.approx(s["call_share"][strong.split(":")[1]])
+    assert any("share of calls to the strong executor" in n for n in r["notes"])
+
+
+def test_split_outcomes_uses_split_column_then_random(
+    make_matrix: Callable[..., OutcomeMatrix],
+) -> None:
+    m = make_matrix(30, seed=3, split=True)
+    train, test, how = split_outcomes(m, test_fraction=0.5, seed=0)
+    assert how == "by the split column" and test.n_tasks == 10 and train.n_tasks == 20
+    m2 = make_matrix(30, seed=3)
+    a = split_outcomes(m2, test_fraction=0.2, seed=5)
+    b = split_outcomes(m2, test_fraction=0.2, seed=5)
+    assert a[1].n_tasks == 6 and a[1].task_ids.tolist() == b[1].task_ids.tolist()
+    assert not set(a[0].task_ids) & set(a[1].task_ids)
+    with pytest.raises(InputError, match="--test-fraction"):
+        split_outcomes(m2, test_fraction=1.5)
+
+
+def test_bad_strategy_and_pair_are_input_errors(make_matrix: Callable[..., OutcomeMatrix]) -> None:
+    ex = ("a", "b")
+    assert parse_strategies(["single:a", "score_router:knn"], ex) == [
+        "single:a",
+        "score_router:knn",
+    ]
+    for bad in (["nope"], ["single:zzz"], ["score_router:bert"], ["random:x"]):
+        with pytest.raises(InputError, match="--strategy"):
+            parse_strategies(bad, ex)
+    m = make_matrix(20, seed=4)
+    with pytest.raises(InputError, match="not in the outcomes"):
+        evaluate(m, m, strategies=["oracle"], pairs=[("large", "zzz")], n_boot=10)
+
+
+def test_cli_evaluate_json(
+    tmp_path: Path, make_matrix: Callable[..., OutcomeMatrix], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = make_matrix(60, seed=5, split=True).to_parquet(tmp_path / "m.parquet")
+    code = main(
+        [
+            "evaluate",
+            str(path),
+            "--strategy",
+            "single",
+            "--strategy",
+            "oracle",
+            "--strategy",
+            "random",
+            "--pair",
+            "large,small",
+            "--pair",
+            "mid,small",
+            "--seed",
+            "3",
+            "--bootstrap",
+            "50",
+            "--json",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    r = json.loads(out)  # exactly one JSON object
+    assert r["seed"] == 3 and r["split"] == "by the split column"
+    pairs = {(t["strong"], t["weak"]) for t in r["two_executor"]}
+    assert pairs == {("large", "small"), ("mid", "small")}
+    code = main(["evaluate", str(path), "--train", str(path), "--json"])
+    assert code == 2
+    assert "not both" in capsys.readouterr().err
+    code = main(["evaluate", str(path), "--pair", "large", "--json"])
+    assert code == 2
+    assert "expected STRONG,WEAK" in capsys.readouterr().err
+
+
+def test_without_text_learned_strategies_are_left_out_with_a_note(
+    make_matrix: Callable[..., OutcomeMatrix],
+) -> None:
+    """SYNTHETIC matrix whose texts are blanked out (as a run without its task files)."""
+    from dataclasses import replace
+
+    m = make_matrix(40, seed=6)
+    m = replace(m, text=np.array([""] * m.n_tasks, dtype=object))
+    train, test, _ = split_outcomes(m, test_fraction=0.5, seed=0)
+    r = evaluate(train, test, n_boot=20)
+    names = {s["name"] for s in r["strategies"]}
+    assert "oracle" in names and "random" in names
+    assert not any(n.startswith(("score_router", "cascade")) for n in names)
+    assert any("score_router:knn: left out, because the task text" in n for n in r["notes"])
+    assert {t["strategy"] for t in r["two_executor"]} == {"random", "oracle"}
+    # The random signal reads no text, so it still works.
+    r2 = evaluate(train, test, strategies=["score_router:random"], n_boot=20)
+    assert any(s["name"] == "score_router:random" for s in r2["strategies"])

@@ -1,0 +1,408 @@
+"""``evaluate``: every strategy over a train/test pair of outcome matrices, as one JSON object.
+
+Learned parts are fitted on train only; every reported number is on test. The JSON layout and
+each metric are defined in the README ("toolkit evaluate").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from toolkit._errors import InputError
+from toolkit.analysis._bootstrap import CurveInput, paired_bootstrap
+from toolkit.analysis._metrics import (
+    aiq,
+    paired_t_pvalues,
+    parity_choice,
+    percentile_ci,
+    percentiles,
+    threshold_curve,
+    upper_hull,
+)
+from toolkit.analysis._policies import (
+    DEFAULT_SIGNALS,
+    EvalData,
+    Setting,
+    cascade,
+    oracle,
+    pair_router_score,
+    random_router,
+    score_router,
+    singles,
+)
+from toolkit.outcomes import OutcomeMatrix
+
+FloatArray = npt.NDArray[np.float64]
+
+N_BOOT = 1000
+TUNABLE = ("random", "score_router", "cascade")
+
+
+def num(x: Any) -> float | None:
+    """A float for JSON: NaN and infinities become None."""
+    if x is None:
+        return None
+    f = float(x)
+    return f if math.isfinite(f) else None
+
+
+def split_outcomes(
+    matrix: OutcomeMatrix, *, test_fraction: float = 0.3, seed: int = 0
+) -> tuple[OutcomeMatrix, OutcomeMatrix, str]:
+    """Train and test matrices: by the ``split`` column when it has train and test tasks,
+    otherwise a seeded random split with ``test_fraction`` of the tasks in test."""
+    names = set(matrix.split_names())
+    if {"train", "test"} <= names:
+        train, test = matrix.split("train"), matrix.split("test")
+        other = matrix.n_tasks - train.n_tasks - test.n_tasks
+        how = "by the split column"
+        if other:
+            how += f" ({other} tasks with another or no split left out)"
+        return train, test, how
+    if not 0.0 < test_fraction < 1.0:
+        raise InputError(
+            f"--test-fraction must be between 0 and 1 (exclusive), got {test_fraction}"
+        )
+    n = matrix.n_tasks
+    if n < 2:
+        raise InputError(f"{n} task(s): too few to split into train and test")
+    n_test = min(n - 1, max(1, round(test_fraction * n)))
+    perm = np.random.default_rng(seed).permutation(n)
+    test_mask = np.zeros(n, dtype=bool)
+    test_mask[perm[:n_test]] = True
+    how = f"random split, test fraction {test_fraction:g}, seed {seed}"
+    if names:
+        how += " (the split column lacks train or test tasks)"
+    return matrix.subset(~test_mask), matrix.subset(test_mask), how
+
+
+def parse_strategies(names: Sequence[str] | None, executors: Sequence[str]) -> list[str]:
+    """Expand ``--strategy`` values into strategy names; None gives the default set.
+
+    Accepted: ``single`` (every executor), ``single:<executor>``, ``random``, ``oracle``,
+    ``score_router`` / ``cascade`` (every signal), ``score_router:<signal>``,
+    ``cascade:<signal>``.
+    """
+    if not names:
+        names = ["single", "random", "oracle", "score_router", "cascade"]
+    out: list[str] = []
+
+    def add(x: str) -> None:
+        if x not in out:
+            out.append(x)
+
+    for raw in names:
+        kind, _, arg = raw.partition(":")
+        if kind == "single" and not arg:
+            for e in executors:
+                add(f"single:{e}")
+        elif kind == "single":
+            if arg not in executors:
+                raise InputError(
+                    f"--strategy {raw}: unknown executor {arg!r}; known: {', '.join(executors)}"
+                )
+            add(raw)
+        elif kind in ("random", "oracle") and not arg:
+            add(kind)
+        elif kind in ("score_router", "cascade"):
+            signals = [arg] if arg else list(DEFAULT_SIGNALS)
+            for s in signals:
+                if s not in ("tfidf_logreg", "knn", "random"):
+                    raise InputError(
+                        f"--strategy {raw}: unknown signal {s!r}; known: tfidf_logreg, knn, random"
+                    )
+                add(f"{kind}:{s}")
+        else:
+            raise InputError(
+                f"--strategy {raw}: unknown strategy; use single, single:<executor>, random, "
+                "oracle, score_router[:<signal>] or cascade[:<signal>]"
+            )
+    return out
+
+
+def build_settings(
+    data: EvalData, strategies: Sequence[str], *, pair: tuple[int, int] | None = None
+) -> list[Setting]:
+    """Every setting of every requested strategy (singles always come first)."""
+    out = singles(data)
+    wanted_singles = {s.partition(":")[2] for s in strategies if s.startswith("single:")}
+    out = [s for s in out if s.name.partition(":")[2] in wanted_singles]
+    text_ok = data.train.has_text and data.test.has_text
+    strong, weak = pair if pair is not None else (data.single_best, data.cheapest)
+    for name in strategies:
+        kind, _, signal = name.partition(":")
+        if kind == "single":
+            continue
+        if kind == "oracle":
+            out.extend(oracle(data))
+        elif kind == "random":
+            if strong == weak:
+                data.notes.append(
+                    "random: left out, because single_best is also the cheapest executor "
+                    "(there is no pair to mix)"
+                )
+                continue
+            out.extend(random_router(data, strong, weak))
+        elif signal != "random" and not text_ok:
+            data.notes.append(
+                f"{name}: left out, because the task text is not available (the signal reads it)"
+            )
+        elif not _signal_ok(data, signal, name):
+            continue
+        elif kind == "score_router":
+            out.extend(score_router(data, signal))
+        elif kind == "cascade":
+            found = cascade(data, signal)
+            if not found:
+                data.notes.append(
+                    f"{name}: left out, because no executor beats a cheaper one on train "
+                    "(a cascade would have one stage)"
+                )
+            out.extend(found)
+    return out
+
+
+def _signal_ok(data: EvalData, signal: str, name: str) -> bool:
+    """Fit the signal (cached); when it cannot be fitted here, note why and leave it out."""
+    try:
+        data.predictions(signal)
+    except ValueError as exc:
+        note = f"{name}: left out, because its signal cannot be fitted on these train tasks: {exc}"
+        if note not in data.notes:
+            data.notes.append(note)
+        return False
+    return True
+
+
+def evaluate(
+    train: OutcomeMatrix,
+    test: OutcomeMatrix,
+    *,
+    strategies: Sequence[str] | None = None,
+    pairs: Sequence[tuple[str, str]] | None = None,
+    seed: int = 0,
+    n_boot: int = N_BOOT,
+) -> dict[str, Any]:
+    """Evaluate strategies on ``test`` after fitting them on ``train``; the ``--json`` object."""
+    data = EvalData.prepare(train, test, seed=seed)
+    names = parse_strategies(strategies, data.executors)
+    pair_idx = [(train.index(s), train.index(w)) for s, w in (pairs or [])]
+    for s, w in pair_idx:
+        if s == w:
+            raise InputError(
+                f"--pair {data.executors[s]},{data.executors[w]}: strong and weak are the same"
+            )
+    settings = build_settings(data, names)
+    return assemble(data, settings, names, pair_idx, n_boot=n_boot)
+
+
+def assemble(
+    data: EvalData,
+    settings: Sequence[Setting],
+    strategies: Sequence[str],
+    pairs: Sequence[tuple[int, int]],
+    *,
+    n_boot: int = N_BOOT,
+) -> dict[str, Any]:
+    """Metrics, intervals, frontier, AIQ, parity and two-executor curves of the settings."""
+    ex = data.executors
+    test = data.test
+    n = test.n_tasks
+    single_all = singles(data)
+    best_single = single_all[data.single_best]
+    # Settings plus single_best (always needed as the reference), stacked column-wise.
+    cols = [*settings, best_single]
+    score_mat = np.column_stack([s.test.score for s in cols])
+    cost_mat = np.column_stack([s.test.cost for s in cols])
+    ref = len(cols) - 1
+
+    two_exec = _two_executor_specs(data, strategies, pairs)
+    curves = [
+        CurveInput(test.score[:, s], test.score[:, w], score) for (_, s, w, score) in two_exec
+    ]
+    boot = paired_bootstrap(
+        {"score": score_mat, "cost": cost_mat}, curves, n_boot=n_boot, seed=data.seed
+    )
+    q_lo, q_hi = percentile_ci(boot.means["score"])
+    pvals = paired_t_pvalues(score_mat, score_mat[:, ref])
+
+    cats = sorted({str(c) for c in test.category})
+    cat_idx = {c: np.flatnonzero(test.category == c) for c in cats}
+    strategies_out = []
+    for k, s in enumerate(settings):
+        total = float(s.test.cost.sum())
+        correct = float(s.test.score.sum())
+        p50, p95 = percentiles(s.test.latency, [50, 95])
+        strategies_out.append(
+            {
+                "name": s.name,
+                "params": s.params,
+                "quality": num(s.test.quality),
+                "quality_ci": [num(q_lo[k]), num(q_hi[k])],
+                "cost_usd": num(total),
+                "cost_per_task": num(total / n),
+                "cost_per_correct": num(total / correct) if correct > 0 else None,
+                "latency_p50_s": p50,
+                "latency_p95_s": p95,
+                "call_share": {e: float(s.test.share[j]) for j, e in enumerate(ex)},
+                "p_value_vs_single_best": num(pvals[k]),
+                "by_category": {
+                    c: {
+                        "quality": num(s.test.score[idx].mean()),
+                        "cost_usd": num(s.test.cost[idx].sum()),
+                        "n": len(idx),
+                    }
+                    for c, idx in cat_idx.items()
+                },
+            }
+        )
+
+    # Frontier: every non-oracle setting plus every single executor.
+    pts = [s for s in settings if s.family != "oracle"]
+    pts += [s for s in single_all if s.name not in {p.name for p in pts}]
+    f_cost = np.array([float(s.test.cost.sum()) for s in pts])
+    f_q = np.array([s.test.quality for s in pts])
+    frontier = [
+        {
+            "name": pts[i].name,
+            "params": pts[i].params,
+            "quality": num(f_q[i]),
+            "cost_usd": num(f_cost[i]),
+        }
+        for i in upper_hull(f_cost, f_q)
+    ]
+
+    # AIQ per family, over the cheapest..dearest single executors' test costs.
+    s_cost = np.array([float(s.test.cost.sum()) for s in single_all])
+    c_min, c_max = float(s_cost.min()), float(s_cost.max())
+    families: dict[str, list[Setting]] = {}
+    for s in settings:
+        families.setdefault(s.family, []).append(s)
+    aiq_out = {
+        fam: num(
+            aiq(
+                np.array([float(s.test.cost.sum()) for s in group]),
+                np.array([s.test.quality for s in group]),
+                c_min,
+                c_max,
+            )
+        )
+        for fam, group in families.items()
+    }
+
+    # Savings at parity, chosen on train.
+    target = best_single.train.quality if best_single.train is not None else float("nan")
+    best_cost = float(best_single.test.cost.sum())
+    ratio_boot = None
+    parity = []
+    for fam, group in families.items():
+        if fam.partition(":")[0] not in TUNABLE:
+            continue
+        tr_cost = np.array([g.train.cost_per_task if g.train else np.nan for g in group])
+        tr_q = np.array([g.train.quality if g.train else np.nan for g in group])
+        pick = parity_choice(tr_cost, tr_q, target)
+        entry: dict[str, Any] = {"strategy": fam, "params": None, "reached": pick is not None}
+        if pick is None:
+            entry.update(
+                test_quality=None, test_cost_usd=None, cost_ratio=None, cost_ratio_ci=[None, None]
+            )
+        else:
+            chosen = group[pick]
+            col = settings.index(chosen)
+            cost = float(chosen.test.cost.sum())
+            if ratio_boot is None:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio_boot = boot.means["cost"] / boot.means["cost"][:, [ref]]
+            lo, hi = percentile_ci(ratio_boot[:, [col]])
+            entry.update(
+                params=chosen.params,
+                test_quality=num(chosen.test.quality),
+                test_cost_usd=num(cost),
+                cost_ratio=num(cost / best_cost) if best_cost > 0 else None,
+                cost_ratio_ci=[num(lo[0]), num(hi[0])] if best_cost > 0 else [None, None],
+            )
+        parity.append(entry)
+
+    two_out = []
+    apgr_lo, apgr_hi = percentile_ci(boot.apgr) if curves else (np.zeros(0), np.zeros(0))
+    for j, (fam, si, wi, score) in enumerate(two_exec):
+        curve = threshold_curve(test.score[:, si], test.score[:, wi], score)
+        value = curve.apgr()
+        two_out.append(
+            {
+                "strategy": fam,
+                "strong": ex[si],
+                "weak": ex[wi],
+                "apgr": num(value),
+                "apgr_ci": [num(apgr_lo[j]), num(apgr_hi[j])]
+                if value is not None
+                else [None, None],
+                "cpt50": num(curve.cpt(0.5)),
+                "cpt80": num(curve.cpt(0.8)),
+            }
+        )
+
+    return {
+        "n_train": data.train.n_tasks,
+        "n_test": n,
+        "seed": data.seed,
+        "single_best": {
+            "name": best_single.name,
+            "quality": num(best_single.test.quality),
+            "cost_usd": num(best_single.test.cost.sum()),
+        },
+        "strategies": strategies_out,
+        "frontier": frontier,
+        "aiq": aiq_out,
+        "parity": parity,
+        "two_executor": two_out,
+        "cost_axis": data.cost_axis,
+        "notes": [
+            *data.train.notes,
+            *(x for x in data.test.notes if x not in data.train.notes),
+            *data.notes,
+        ],
+    }
+
+
+def _two_executor_specs(
+    data: EvalData, strategies: Sequence[str], pairs: Sequence[tuple[int, int]]
+) -> list[tuple[str, int, int, FloatArray]]:
+    """(family, strong, weak, test router score) for each pair x threshold-routable family."""
+    if not pairs:
+        if data.single_best == data.cheapest:
+            data.notes.append(
+                "two_executor: no default pair, because single_best is also the cheapest "
+                "executor on train; name one with --pair STRONG,WEAK"
+            )
+            return []
+        pairs = [(data.single_best, data.cheapest)]
+    text_ok = data.train.has_text and data.test.has_text
+    families: list[str] = []
+    for name in strategies:
+        kind, _, signal = name.partition(":")
+        if kind in ("random", "oracle") or (
+            kind in ("score_router", "cascade")
+            and (text_ok or signal == "random")
+            and _signal_ok(data, signal, name)
+        ):
+            families.append(name)
+    out = []
+    for s, w in pairs:
+        for fam in families:
+            score = pair_router_score(data, fam, s, w)
+            if score is not None:
+                out.append((fam, s, w, score))
+    return out
+
+
+def to_json(result: Mapping[str, Any]) -> str:
+    """The JSON text of an evaluation: NaN is refused (the values are already None)."""
+    import json
+
+    return json.dumps(result, allow_nan=False)

@@ -1,0 +1,391 @@
+"""Strategies evaluated offline over outcome matrices, with array arithmetic.
+
+Each strategy family yields *settings* (one per threshold, lambda or mix). A setting's outcome
+on a task set is its per-task score, cost and latency, and the share of tasks that called
+each executor. Learned parts are fitted on train only: test predictions come from a signal
+fitted on all of train, and train predictions (used to choose thresholds and parity
+settings) are out-of-fold, so tuning does not fool itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from toolkit._errors import InputError
+from toolkit.outcomes import OutcomeMatrix
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+
+DEFAULT_SIGNALS = ("tfidf_logreg", "knn")
+SHARE_GRID = np.linspace(0.0, 1.0, 21)
+N_LAMBDAS = 24
+OOF_FOLDS = 5
+
+
+@dataclass(frozen=True, eq=False)
+class Outcome:
+    """A setting's per-task results on one task set."""
+
+    score: FloatArray
+    cost: FloatArray
+    latency: FloatArray
+    share: FloatArray  # per executor: fraction of tasks that called it
+
+    @property
+    def quality(self) -> float:
+        """Mean score."""
+        return float(self.score.mean()) if len(self.score) else float("nan")
+
+    @property
+    def cost_per_task(self) -> float:
+        """Mean cost per task."""
+        return float(self.cost.mean()) if len(self.cost) else float("nan")
+
+
+@dataclass(frozen=True, eq=False)
+class Setting:
+    """One strategy setting, evaluated on test (and on train, for tuning and parity)."""
+
+    family: str
+    name: str
+    params: dict[str, Any]
+    test: Outcome
+    train: Outcome | None = None
+
+
+@dataclass(eq=False)
+class EvalData:
+    """Train and test matrices with the cost axis used for evaluation.
+
+    ``cost_axis`` is ``"usd"`` when every cost is known. Otherwise (RouteLLM data) it is
+    ``"strong_share"``: a call to the strong executor (``single_best``) costs 1 and any other
+    call 0, so a strategy's cost per task is its share of strong calls, as RouteLLM counts it.
+    """
+
+    train: OutcomeMatrix
+    test: OutcomeMatrix
+    seed: int = 0
+    cost_axis: str = "usd"
+    train_cost: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    test_cost: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    single_best: int = 0
+    cheapest: int = 0
+    notes: list[str] = field(default_factory=list)
+    _pred: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
+
+    @classmethod
+    def prepare(cls, train: OutcomeMatrix, test: OutcomeMatrix, *, seed: int = 0) -> EvalData:
+        """Align executors, pick the cost axis, single_best and the cheapest executor."""
+        if train.n_tasks == 0 or test.n_tasks == 0:
+            raise InputError(
+                f"evaluation needs train and test tasks; got {train.n_tasks} train and "
+                f"{test.n_tasks} test"
+            )
+        if set(train.executors) != set(test.executors):
+            raise InputError(
+                "train and test have different executors: "
+                f"train {', '.join(train.executors)}; test {', '.join(test.executors)}"
+            )
+        test = test.select_executors(train.executors)
+        data = cls(train=train, test=test, seed=seed)
+        q_train = train.score.mean(axis=0)
+        if train.has_cost and test.has_cost:
+            data.cost_axis = "usd"
+            c_train = train.cost_usd.mean(axis=0)
+            data.single_best = _argbest(q_train, c_train)
+            data.train_cost, data.test_cost = train.cost_usd, test.cost_usd
+        else:
+            data.cost_axis = "strong_share"
+            data.single_best = _argbest(q_train, np.zeros_like(q_train))
+            ind = (np.arange(train.n_executors) == data.single_best).astype(np.float64)
+            data.train_cost = np.tile(ind, (train.n_tasks, 1))
+            data.test_cost = np.tile(ind, (test.n_tasks, 1))
+            data.notes.append(
+                "cost is unknown in these outcomes: the cost axis is the share of calls to the "
+                f"strong executor {train.executors[data.single_best]!r} (single_best), as "
+                "RouteLLM counts it; cost_usd fields count those calls and cost_per_task is "
+                "their share"
+            )
+        c_train_eff = data.train_cost.mean(axis=0)
+        data.cheapest = int(
+            min(range(train.n_executors), key=lambda j: (c_train_eff[j], -q_train[j], j))
+        )
+        return data
+
+    @property
+    def executors(self) -> tuple[str, ...]:
+        """Executor names, in column order."""
+        return self.train.executors
+
+    def mean_train_cost(self) -> FloatArray:
+        """Each executor's mean train cost per task (on the cost axis)."""
+        result: FloatArray = self.train_cost.mean(axis=0)
+        return result
+
+    def predictions(self, signal: str) -> tuple[FloatArray, FloatArray]:
+        """(out-of-fold train predictions, test predictions) of a signal, fitted on train."""
+        if signal not in self._pred:
+            from toolkit.signals import cross_fit_predict, make_signal
+
+            texts_tr = [str(t) for t in self.train.text]
+            est = make_signal(signal, seed=self.seed) if signal == "random" else make_signal(signal)
+            oof = cross_fit_predict(
+                est, texts_tr, self.train.score, folds=OOF_FOLDS, seed=self.seed
+            )
+            est.fit(texts_tr, self.train.score)
+            test = est.predict_proba([str(t) for t in self.test.text])
+            self._pred[signal] = (oof, test)
+        return self._pred[signal]
+
+    def uniform(self, which: str) -> FloatArray:
+        """Seeded uniform numbers per task, for the random router (train and test differ)."""
+        n = self.train.n_tasks if which == "train" else self.test.n_tasks
+        stream = 2 if which == "train" else 1
+        result: FloatArray = np.random.default_rng([self.seed, stream]).random(n)
+        return result
+
+
+def _argbest(quality: FloatArray, cost: FloatArray) -> int:
+    """Best quality; ties go to the cheaper, then to the first."""
+    return int(min(range(len(quality)), key=lambda j: (-quality[j], cost[j], j)))
+
+
+def routed(matrix: OutcomeMatrix, cost: FloatArray, choice: IntArray) -> Outcome:
+    """The outcome of sending task i to executor ``choice[i]``."""
+    rows = np.arange(matrix.n_tasks)
+    share = np.bincount(choice, minlength=matrix.n_executors) / max(1, matrix.n_tasks)
+    return Outcome(
+        score=matrix.score[rows, choice],
+        cost=cost[rows, choice],
+        latency=matrix.latency_s[rows, choice],
+        share=share.astype(np.float64),
+    )
+
+
+def cascaded(matrix: OutcomeMatrix, cost: FloatArray, stages: IntArray, stop: IntArray) -> Outcome:
+    """The outcome of a cascade that tried ``stages`` in order and accepted stage ``stop[i]``.
+
+    Cost and latency add up over every stage tried (the calls are sequential).
+    """
+    rows = np.arange(matrix.n_tasks)
+    cum_cost = np.cumsum(cost[:, stages], axis=1)
+    cum_lat = np.cumsum(matrix.latency_s[:, stages], axis=1)
+    share = np.zeros(matrix.n_executors)
+    for j, e in enumerate(stages):
+        share[e] = float(np.mean(stop >= j)) if matrix.n_tasks else 0.0
+    return Outcome(
+        score=matrix.score[rows, stages[stop]],
+        cost=cum_cost[rows, stop],
+        latency=cum_lat[rows, stop],
+        share=share,
+    )
+
+
+# ----- families -----
+
+
+def singles(data: EvalData, only: Sequence[str] | None = None) -> list[Setting]:
+    """``single:<executor>``: every task to one executor."""
+    out = []
+    for j, e in enumerate(data.executors):
+        if only is not None and e not in only:
+            continue
+        out.append(
+            Setting(
+                family="single",
+                name=f"single:{e}",
+                params={},
+                test=routed(data.test, data.test_cost, np.full(data.test.n_tasks, j)),
+                train=routed(data.train, data.train_cost, np.full(data.train.n_tasks, j)),
+            )
+        )
+    return out
+
+
+def oracle_choice(score: FloatArray, cost: FloatArray) -> IntArray:
+    """Per task, the cheapest executor among those with the highest score (ties: first)."""
+    best = score.max(axis=1, keepdims=True)
+    key = np.where(score == best, cost, np.inf)
+    choice: IntArray = np.argmin(key, axis=1)
+    return choice
+
+
+def oracle(data: EvalData) -> list[Setting]:
+    """``oracle``: the upper bound, which knows every executor's outcome."""
+    return [
+        Setting(
+            family="oracle",
+            name="oracle",
+            params={},
+            test=routed(data.test, data.test_cost, oracle_choice(data.test.score, data.test_cost)),
+            train=routed(
+                data.train, data.train_cost, oracle_choice(data.train.score, data.train_cost)
+            ),
+        )
+    ]
+
+
+def random_router(data: EvalData, strong: int, weak: int) -> list[Setting]:
+    """``random``: a share p of tasks to the strong executor at random, without looking."""
+    u_test, u_train = data.uniform("test"), data.uniform("train")
+    out = []
+    for p in SHARE_GRID:
+        pick_te = np.where(u_test < p, strong, weak)
+        pick_tr = np.where(u_train < p, strong, weak)
+        out.append(
+            Setting(
+                family="random",
+                name="random",
+                params={
+                    "strong_share": round(float(p), 6),
+                    "strong": data.executors[strong],
+                    "weak": data.executors[weak],
+                },
+                test=routed(data.test, data.test_cost, pick_te),
+                train=routed(data.train, data.train_cost, pick_tr),
+            )
+        )
+    return out
+
+
+def share_thresholds(train_score: FloatArray, shares: FloatArray = SHARE_GRID) -> list[float]:
+    """Thresholds that send about each share of the train tasks to the strong executor.
+
+    Routing is ``score >= threshold``. Share 0 gets a threshold just above the largest score.
+    """
+    s = np.sort(train_score)[::-1]
+    n = len(s)
+    out: list[float] = []
+    for p in shares:
+        k = round(float(p) * n)
+        t = float(np.nextafter(s[0], np.inf)) if k == 0 else float(s[k - 1])
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def score_router(data: EvalData, signal: str) -> list[Setting]:
+    """``score_router:<signal>``: two executors by a threshold, many by score - lambda x cost."""
+    p_train, p_test = data.predictions(signal)
+    name = f"score_router:{signal}"
+    m = data.train.n_executors
+    out = []
+    if m == 2:
+        strong = data.single_best
+        weak = 1 - strong
+        adv_tr = p_train[:, strong] - p_train[:, weak]
+        adv_te = p_test[:, strong] - p_test[:, weak]
+        for t in share_thresholds(adv_tr):
+            out.append(
+                Setting(
+                    family=name,
+                    name=name,
+                    params={
+                        "threshold": t,
+                        "strong": data.executors[strong],
+                        "weak": data.executors[weak],
+                    },
+                    test=routed(data.test, data.test_cost, np.where(adv_te >= t, strong, weak)),
+                    train=routed(data.train, data.train_cost, np.where(adv_tr >= t, strong, weak)),
+                )
+            )
+        return out
+    cbar = data.mean_train_cost()
+    for lam in lambda_grid(cbar):
+        out.append(
+            Setting(
+                family=name,
+                name=name,
+                params={"lambda": lam},
+                test=routed(data.test, data.test_cost, np.argmax(p_test - lam * cbar, axis=1)),
+                train=routed(data.train, data.train_cost, np.argmax(p_train - lam * cbar, axis=1)),
+            )
+        )
+    return out
+
+
+def lambda_grid(cbar: FloatArray, n: int = N_LAMBDAS) -> list[float]:
+    """0 and log-spaced lambdas at which lambda x (cost spread) runs from 0.01 to 100."""
+    spread = float(cbar.max() - cbar.min())
+    if not spread > 0:
+        return [0.0]
+    return [0.0, *(float(x) for x in np.geomspace(1e-2, 1e2, n) / spread)]
+
+
+def cascade_stages(data: EvalData) -> IntArray:
+    """Executors by train cost, keeping each one only if it beats every cheaper one on train."""
+    q = data.train.score.mean(axis=0)
+    c = data.mean_train_cost()
+    order = sorted(range(len(q)), key=lambda j: (c[j], -q[j], j))
+    stages: list[int] = []
+    for j in order:
+        if not stages or q[j] > q[stages[-1]]:
+            stages.append(j)
+    return np.asarray(stages, dtype=np.intp)
+
+
+def cascade_stop(pred: FloatArray, stages: IntArray, threshold: float) -> IntArray:
+    """The stage each task stops at: the first whose predicted success >= threshold, else
+    the last."""
+    acc = pred[:, stages[:-1]] >= threshold
+    last = len(stages) - 1
+    stop: IntArray = np.where(acc.any(axis=1), acc.argmax(axis=1), last)
+    return stop
+
+
+def cascade(data: EvalData, signal: str) -> list[Setting]:
+    """``cascade:<signal>``: cheapest first; accept when the signal's predicted success of the
+    executor that answered is >= threshold, otherwise escalate; the last stage always accepts."""
+    stages = cascade_stages(data)
+    if len(stages) < 2:
+        return []
+    p_train, p_test = data.predictions(signal)
+    name = f"cascade:{signal}"
+    pooled = p_train[:, stages[:-1]].ravel()
+    grid = sorted({float(x) for x in np.quantile(pooled, SHARE_GRID)})
+    grid.append(float(np.nextafter(pooled.max(), np.inf)))
+    names = [data.executors[j] for j in stages]
+    out = []
+    for t in grid:
+        out.append(
+            Setting(
+                family=name,
+                name=name,
+                params={"threshold": t, "stages": names},
+                test=cascaded(data.test, data.test_cost, stages, cascade_stop(p_test, stages, t)),
+                train=cascaded(
+                    data.train, data.train_cost, stages, cascade_stop(p_train, stages, t)
+                ),
+            )
+        )
+    return out
+
+
+def pair_router_score(data: EvalData, family: str, strong: int, weak: int) -> FloatArray | None:
+    """The test router score that orders tasks for ``family``'s two-executor threshold curve.
+
+    random: seeded uniform numbers; oracle: the true score gain of the strong executor;
+    score_router: predicted gain p_strong - p_weak; cascade: 1 - predicted weak success (a
+    two-stage cascade escalates the tasks the weak executor is least likely to get right).
+    """
+    if family == "random":
+        return data.uniform("test")
+    if family == "oracle":
+        result: FloatArray = data.test.score[:, strong] - data.test.score[:, weak]
+        return result
+    kind, _, signal = family.partition(":")
+    if kind == "score_router":
+        _, p_test = data.predictions(signal)
+        adv: FloatArray = p_test[:, strong] - p_test[:, weak]
+        return adv
+    if kind == "cascade":
+        _, p_test = data.predictions(signal)
+        esc: FloatArray = 1.0 - p_test[:, weak]
+        return esc
+    return None

@@ -1,0 +1,347 @@
+"""Threshold tuning, as scikit-learn tunes a decision threshold: fitting is choosing it on train.
+
+>>> router = ThresholdRouter(signal="tfidf_logreg", strong_share=0.3).fit(train)
+>>> router.threshold_, router.evaluate(test)["strong_share"]
+
+The threshold is chosen on out-of-fold train predictions, so the share, quality and cost it
+reaches on train are what to expect on new tasks from the same distribution; ``evaluate`` on a
+test set shows how far they drift.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Self
+
+import numpy as np
+import numpy.typing as npt
+
+from toolkit._errors import InputError
+from toolkit.analysis._metrics import descending_order, tie_group_ends
+from toolkit.outcomes import OutcomeMatrix
+from toolkit.signals import Signal, cross_fit_predict, make_signal
+
+FloatArray = npt.NDArray[np.float64]
+Kind = Literal["score_router", "cascade"]
+
+
+@dataclass(frozen=True, eq=False)
+class _Candidates:
+    """Every distinct threshold on a task set, with the share, quality and cost it gives."""
+
+    thresholds: FloatArray
+    share: FloatArray
+    quality: FloatArray
+    cost_per_task: FloatArray
+
+
+class ThresholdRouter:
+    """A two-executor router (or two-stage cascade) whose threshold is fitted on train.
+
+    ``kind="score_router"`` sends a task to ``strong`` when the signal's predicted advantage
+    ``p_strong - p_weak`` is >= ``threshold_``. ``kind="cascade"`` always calls ``weak`` and
+    escalates to ``strong`` when ``1 - p_weak`` (the predicted chance that weak fails) is >=
+    ``threshold_``. Give exactly one target: ``strong_share`` (the share of tasks sent to
+    strong), ``target_quality`` (the lowest share reaching it) or ``budget_per_task`` (USD: the
+    best quality within it). ``strong`` defaults to the best executor on train (ties: cheaper),
+    ``weak`` to the cheapest one (ties: better).
+    """
+
+    def __init__(
+        self,
+        *,
+        signal: str | Signal = "tfidf_logreg",
+        strong: str | None = None,
+        weak: str | None = None,
+        strong_share: float | None = None,
+        target_quality: float | None = None,
+        budget_per_task: float | None = None,
+        kind: Kind = "score_router",
+        folds: int = 5,
+        seed: int = 0,
+    ) -> None:
+        self.signal = signal
+        self.strong = strong
+        self.weak = weak
+        self.strong_share = strong_share
+        self.target_quality = target_quality
+        self.budget_per_task = budget_per_task
+        self.kind = kind
+        self.folds = folds
+        self.seed = seed
+
+    # ----- fitting -----
+
+    def _target(self) -> tuple[str, float]:
+        given = [
+            (k, v)
+            for k, v in (
+                ("strong_share", self.strong_share),
+                ("target_quality", self.target_quality),
+                ("budget_per_task", self.budget_per_task),
+            )
+            if v is not None
+        ]
+        if len(given) != 1:
+            raise InputError(
+                "give exactly one of --strong-share, --target-quality, --budget-per-task "
+                f"(got {len(given)})"
+            )
+        name, value = given[0]
+        if name == "strong_share" and not 0.0 <= value <= 1.0:
+            raise InputError(f"--strong-share must be in [0, 1], got {value}")
+        if name == "target_quality" and not 0.0 <= value <= 1.0:
+            raise InputError(f"--target-quality must be in [0, 1], got {value}")
+        if name == "budget_per_task" and value < 0:
+            raise InputError(f"--budget-per-task must be >= 0 USD, got {value}")
+        return name, float(value)
+
+    def _make_signal(self) -> Signal:
+        if isinstance(self.signal, str):
+            try:
+                if self.signal == "random":
+                    return make_signal("random", seed=self.seed)
+                return make_signal(self.signal)
+            except ValueError as exc:
+                raise InputError(str(exc)) from None
+        clone = getattr(self.signal, "clone", None)
+        result: Signal = clone() if callable(clone) else self.signal
+        return result
+
+    def fit(self, train: OutcomeMatrix) -> Self:
+        """Fit the signal on ``train`` and choose ``threshold_`` on out-of-fold predictions."""
+        if self.kind not in ("score_router", "cascade"):
+            raise InputError(f"kind must be score_router or cascade, got {self.kind!r}")
+        target, value = self._target()
+        if train.n_executors < 2:
+            raise InputError("threshold tuning needs at least two executors")
+        q = train.score.mean(axis=0)
+        c = train.cost_usd.mean(axis=0) if train.has_cost else np.zeros(train.n_executors)
+        strong = (
+            train.index(self.strong)
+            if self.strong
+            else min(range(len(q)), key=lambda j: (-q[j], c[j], j))
+        )
+        if self.weak:
+            weak = train.index(self.weak)
+        else:
+            rest = [j for j in range(len(q)) if j != strong]
+            weak = min(rest, key=lambda j: (c[j], -q[j], j))
+        if strong == weak:
+            raise InputError(f"strong and weak are the same executor ({train.executors[strong]})")
+        if target == "budget_per_task" and not train.has_cost:
+            raise InputError(
+                "--budget-per-task needs costs; these outcomes have none (RouteLLM data)"
+            )
+        texts = [str(t) for t in train.text]
+        if not any(t.strip() for t in texts) and self.signal != "random":
+            raise InputError(
+                "the train outcomes have no task text, so the signal cannot be fitted; "
+                "import outcomes with their prompts"
+            )
+        self.strong_, self.weak_ = train.executors[strong], train.executors[weak]
+        self.executors_ = train.executors
+        sig = self._make_signal()
+        oof = cross_fit_predict(sig, texts, train.score, folds=self.folds, seed=self.seed)
+        self.signal_ = sig.fit(texts, train.score)
+        self.train_scores_ = self._route_score(oof, strong, weak)
+        cand = self._candidates(train, self.train_scores_)
+        i = self._choose(cand, target, value)
+        self.threshold_ = float(cand.thresholds[i])
+        self.target_ = {target: value}
+        self.train_ = self._summary(train, self.train_scores_ >= self.threshold_)
+        return self
+
+    def _route_score(self, pred: FloatArray, strong: int, weak: int) -> FloatArray:
+        if self.kind == "cascade":
+            esc: FloatArray = 1.0 - pred[:, weak]
+            return esc
+        adv: FloatArray = pred[:, strong] - pred[:, weak]
+        return adv
+
+    def _candidates(self, m: OutcomeMatrix, score: FloatArray) -> _Candidates:
+        s, w = m.index(self.strong_), m.index(self.weak_)
+        n = m.n_tasks
+        order = descending_order(score)
+        ends = tie_group_ends(score[order])
+        gain = np.cumsum((m.score[:, s] - m.score[:, w])[order])
+        if m.has_cost:
+            extra = (
+                m.cost_usd[:, s] if self.kind == "cascade" else m.cost_usd[:, s] - m.cost_usd[:, w]
+            )
+            cgain = np.cumsum(extra[order])
+            c0 = float(m.cost_usd[:, w].mean())
+        else:
+            cgain = np.full(n, np.nan)
+            c0 = float("nan")
+        q0 = float(m.score[:, w].mean())
+        top = float(np.nextafter(score.max(), np.inf))
+        return _Candidates(
+            thresholds=np.concatenate([[top], score[order][ends]]),
+            share=np.concatenate([[0.0], (ends + 1) / n]),
+            quality=np.concatenate([[q0], q0 + gain[ends] / n]),
+            cost_per_task=np.concatenate([[c0], c0 + cgain[ends] / n]),
+        )
+
+    @staticmethod
+    def _choose(cand: _Candidates, target: str, value: float) -> int:
+        k = len(cand.thresholds)
+        if target == "strong_share":
+            return min(range(k), key=lambda i: (abs(cand.share[i] - value), cand.share[i]))
+        if target == "target_quality":
+            ok = [i for i in range(k) if cand.quality[i] >= value]
+            if not ok:
+                raise InputError(
+                    f"--target-quality {value:g} is not reached on train at any threshold "
+                    f"(the best is {cand.quality.max():.4f})"
+                )
+            return min(ok, key=lambda i: (cand.share[i], cand.cost_per_task[i]))
+        ok = [i for i in range(k) if cand.cost_per_task[i] <= value]
+        if not ok:
+            raise InputError(
+                f"--budget-per-task {value:g} USD is below the cheapest threshold's train cost "
+                f"per task ({np.nanmin(cand.cost_per_task):.6g} USD)"
+            )
+        return min(ok, key=lambda i: (-cand.quality[i], cand.cost_per_task[i], cand.share[i]))
+
+    # ----- using the fitted router -----
+
+    def routing_score(self, m: OutcomeMatrix) -> FloatArray:
+        """The router score of each task of ``m`` (predicted from its text)."""
+        pred = self.signal_.predict_proba([str(t) for t in m.text])
+        cols = {e: j for j, e in enumerate(self.executors_)}
+        return self._route_score(pred, cols[self.strong_], cols[self.weak_])
+
+    def predict(self, m: OutcomeMatrix) -> npt.NDArray[np.bool_]:
+        """True where a task goes (or escalates) to the strong executor."""
+        result: npt.NDArray[np.bool_] = self.routing_score(m) >= self.threshold_
+        return result
+
+    def evaluate(self, m: OutcomeMatrix) -> dict[str, float | None]:
+        """Strong share, quality, total cost and cost per task on ``m``."""
+        return self._summary(m, self.predict(m))
+
+    def _summary(
+        self, m: OutcomeMatrix, to_strong: npt.NDArray[np.bool_]
+    ) -> dict[str, float | None]:
+        s, w = m.index(self.strong_), m.index(self.weak_)
+        score = np.where(to_strong, m.score[:, s], m.score[:, w])
+        out: dict[str, float | None] = {
+            "strong_share": float(to_strong.mean()),
+            "quality": float(score.mean()),
+            "cost_usd": None,
+            "cost_per_task": None,
+        }
+        if m.has_cost:
+            if self.kind == "cascade":
+                cost = m.cost_usd[:, w] + np.where(to_strong, m.cost_usd[:, s], 0.0)
+            else:
+                cost = np.where(to_strong, m.cost_usd[:, s], m.cost_usd[:, w])
+            out["cost_usd"] = float(cost.sum())
+            out["cost_per_task"] = float(cost.mean())
+        return out
+
+    def signal_name(self) -> str:
+        """The signal's name (``tfidf_logreg``, ``knn``, ``random`` or the class's name)."""
+        if isinstance(self.signal, str):
+            return self.signal
+        return str(getattr(self.signal, "name", type(self.signal).__name__))
+
+
+def tune(
+    train: OutcomeMatrix,
+    test: OutcomeMatrix,
+    *,
+    strategy: str,
+    pair: tuple[str, str] | None = None,
+    strong_share: float | None = None,
+    target_quality: float | None = None,
+    budget_per_task: float | None = None,
+    seed: int = 0,
+) -> tuple[ThresholdRouter, dict[str, Any]]:
+    """Fit a ThresholdRouter for ``strategy`` on train; report train, test and the drift."""
+    kind_name, _, signal = strategy.partition(":")
+    if kind_name == "random" and not signal:
+        kind: Kind = "score_router"
+        signal = "random"
+    elif kind_name in ("score_router", "cascade"):
+        kind = "score_router" if kind_name == "score_router" else "cascade"
+        signal = signal or "tfidf_logreg"
+    else:
+        raise InputError(
+            f"--strategy {strategy}: tune takes score_router[:<signal>], cascade[:<signal>] or random"
+        )
+    router = ThresholdRouter(
+        signal=signal,
+        strong=pair[0] if pair else None,
+        weak=pair[1] if pair else None,
+        strong_share=strong_share,
+        target_quality=target_quality,
+        budget_per_task=budget_per_task,
+        kind=kind,
+        seed=seed,
+    ).fit(train)
+    on_test = router.evaluate(test.select_executors(train.executors))
+    drift: dict[str, float | None] = {}
+    for k, v in router.train_.items():
+        t = on_test.get(k)
+        drift[k] = None if v is None or t is None else t - v
+    result = {
+        "threshold": router.threshold_,
+        "strategy": f"{kind}:{signal}" if kind_name != "random" else "random",
+        "strong": router.strong_,
+        "weak": router.weak_,
+        "target": router.target_,
+        "n_train": train.n_tasks,
+        "n_test": test.n_tasks,
+        "train": router.train_,
+        "test": on_test,
+        "drift": drift,
+    }
+    return router, result
+
+
+def write_spec_snippet(
+    path: str | Path, router: ThresholdRouter, *, fit_run: str | None = None, source: str = ""
+) -> Path:
+    """Write the tuned setting as a ``[[strategies]]`` TOML table for a live run spec.
+
+    ``fit_run`` is the run whose train-split outcomes the live router is fitted on; without one
+    a placeholder is written for the user to replace. Written atomically.
+    """
+    import tomli_w
+
+    table: dict[str, Any] = {
+        "kind": router.kind,
+        "signal": router.signal_name(),
+        "threshold": router.threshold_,
+        "strong": router.strong_,
+        "weak": router.weak_,
+        "fit_run": fit_run or "runs/REPLACE-WITH-THE-RUN-TO-FIT-ON",
+    }
+    header = (
+        "# Written by `toolkit tune`"
+        + (f" from {source}" if source else "")
+        + ": a threshold chosen on train.\n"
+        "# Paste this [[strategies]] table into a run spec. fit_run names the run whose\n"
+        "# train-split outcomes the live router is fitted on.\n"
+        f"# Threshold semantics ({router.kind}): "
+        + (
+            "route to `strong` when p_strong - p_weak >= threshold.\n"
+            if router.kind == "score_router"
+            else "escalate to `strong` when 1 - p_weak >= threshold.\n"
+        )
+    )
+    text = header + tomli_w.dumps({"strategies": [table]})
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out

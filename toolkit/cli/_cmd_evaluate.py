@@ -1,0 +1,192 @@
+"""``toolkit evaluate``: judge routing strategies offline over recorded outcomes."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from toolkit.outcomes import OutcomeMatrix
+
+
+def register(sub: Any) -> None:
+    """Add ``toolkit evaluate``."""
+    p = sub.add_parser(
+        "evaluate",
+        help="evaluate routing strategies offline on outcome files or run directories",
+        description=(
+            "Fit strategies on train outcomes and report them on test: quality with bootstrap "
+            "CIs, cost, latency, call shares, the frontier, AIQ, savings at parity and APGR/CPT. "
+            "Give FILE (split by its split column, else at random with --test-fraction) or "
+            "--train and --test. Inputs are parquet outcome files or run directories."
+        ),
+    )
+    p.add_argument("file", nargs="?", metavar="FILE", help="outcomes to split into train and test")
+    p.add_argument("--train", metavar="A", help="train outcomes (parquet file or run directory)")
+    p.add_argument("--test", metavar="B", help="test outcomes (parquet file or run directory)")
+    p.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.3,
+        metavar="F",
+        help="test share of a random split of FILE (default 0.3; unused with a split column)",
+    )
+    p.add_argument(
+        "--strategy",
+        action="append",
+        metavar="S",
+        help="single, single:<executor>, random, oracle, score_router[:<signal>], "
+        "cascade[:<signal>]; repeatable (default: all)",
+    )
+    p.add_argument(
+        "--pair",
+        action="append",
+        metavar="STRONG,WEAK",
+        help="a two-executor pair for APGR/CPT; repeatable (default: single_best and the cheapest)",
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
+    p.add_argument(
+        "--bootstrap",
+        type=int,
+        default=1000,
+        metavar="B",
+        help="bootstrap resamples (default 1000)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=_run)
+
+
+def parse_pair(text: str) -> tuple[str, str]:
+    """``STRONG,WEAK`` -> (strong, weak)."""
+    from toolkit._errors import InputError
+
+    parts = [x.strip() for x in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise InputError(f"--pair {text!r}: expected STRONG,WEAK (two executor names)")
+    return parts[0], parts[1]
+
+
+def load_side(path: str, side: str) -> tuple[OutcomeMatrix, str]:
+    """Load --train/--test input; a file holding both splits contributes only its own side."""
+    from toolkit.outcomes import load_outcomes
+
+    matrix = load_outcomes(path)
+    if {"train", "test"} <= set(matrix.split_names()):
+        return matrix.split(side), f"{path}: its {side} split"
+    return matrix, str(path)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from toolkit._errors import InputError
+    from toolkit.analysis import evaluate, split_outcomes, to_json
+    from toolkit.analysis._live import summarize_live
+    from toolkit.outcomes import load_outcomes
+
+    if args.bootstrap < 1:
+        raise InputError(f"--bootstrap must be at least 1, got {args.bootstrap}")
+    if args.file and (args.train or args.test):
+        raise InputError("give FILE, or --train and --test, not both")
+    if args.file:
+        matrix = load_outcomes(args.file)
+        train, test, how = split_outcomes(matrix, test_fraction=args.test_fraction, seed=args.seed)
+        test_source = args.file
+    elif args.train and args.test:
+        train, how_tr = load_side(args.train, "train")
+        test, how_te = load_side(args.test, "test")
+        how = f"train from {how_tr}; test from {how_te}"
+        test_source = args.test
+    else:
+        raise InputError("give FILE (with --test-fraction), or both --train A and --test B")
+    pairs = [parse_pair(x) for x in args.pair or []]
+    result = evaluate(
+        train, test, strategies=args.strategy, pairs=pairs, seed=args.seed, n_boot=args.bootstrap
+    )
+    result["split"] = how
+    if Path(test_source).is_dir():
+        result["live"] = summarize_live(test_source, task_ids=[str(t) for t in test.task_ids])
+    if args.json:
+        print(to_json(result))
+    else:
+        print(format_text(result))
+    return 0
+
+
+def _f(x: Any, digits: int = 4) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:.{digits}g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.3e}"
+    return str(x)
+
+
+def _params(p: Any) -> str:
+    if not p:
+        return ""
+    items = []
+    for k, v in p.items():
+        if isinstance(v, float):
+            v = f"{v:.4g}"
+        elif isinstance(v, list):
+            v = ">".join(str(x) for x in v)
+        items.append(f"{k}={v}")
+    return " ".join(items)
+
+
+def format_text(r: dict[str, Any]) -> str:
+    """A readable summary of an evaluation (the JSON holds everything)."""
+    unit = "USD" if r.get("cost_axis") == "usd" else "strong calls"
+    lines = [
+        f"train {r['n_train']} tasks, test {r['n_test']} tasks ({r.get('split', '')}); seed {r['seed']}",
+        f"cost axis: {unit}",
+        f"single_best: {r['single_best']['name']} quality {_f(r['single_best']['quality'])} "
+        f"cost {_f(r['single_best']['cost_usd'])}",
+        "",
+        "Frontier (test):",
+    ]
+    for f in r["frontier"]:
+        lines.append(
+            f"  {f['name']:<28} {_params(f['params']):<40} q {_f(f['quality'])}  cost {_f(f['cost_usd'])}"
+        )
+    shown = {
+        s["name"]
+        for s in r["strategies"]
+        if s["name"].startswith("single:") or s["name"] == "oracle"
+    }
+    lines += ["", "Single executors and oracle (test):"]
+    for s in r["strategies"]:
+        if s["name"] in shown:
+            lo, hi = s["quality_ci"]
+            lines.append(
+                f"  {s['name']:<40} q {_f(s['quality'])} [{_f(lo)}, {_f(hi)}]  cost {_f(s['cost_usd'])}"
+                f"  p {_f(s['p_value_vs_single_best'], 2)}"
+            )
+    lines += ["", "Savings at parity with single_best (setting chosen on train):"]
+    for p in r["parity"]:
+        if p["reached"]:
+            lo, hi = p["cost_ratio_ci"]
+            lines.append(
+                f"  {p['strategy']:<28} {_params(p['params']):<40} q {_f(p['test_quality'])}  "
+                f"cost ratio {_f(p['cost_ratio'])} [{_f(lo)}, {_f(hi)}]"
+            )
+        else:
+            lines.append(f"  {p['strategy']:<28} not reached on train")
+    lines += ["", "AIQ: " + ", ".join(f"{k} {_f(v)}" for k, v in r["aiq"].items())]
+    if r["two_executor"]:
+        lines += ["", "Two executors (APGR over the strong share; CPT as a share of tasks):"]
+        for t in r["two_executor"]:
+            lo, hi = t["apgr_ci"]
+            lines.append(
+                f"  {t['strategy']:<28} {t['strong']} vs {t['weak']}: APGR {_f(t['apgr'])} "
+                f"[{_f(lo)}, {_f(hi)}]  CPT50 {_f(t['cpt50'])}  CPT80 {_f(t['cpt80'])}"
+            )
+    if "live" in r:
+        lines += ["", f"Live results as recorded ({r['live']['scope']}):"]
+        for s in r["live"]["strategies"]:
+            lines.append(
+                f"  {s['name']:<40} q {_f(s['quality'])}  cost {_f(s['cost_usd'])}  "
+                f"p50 {_f(s['latency_p50_s'])} s  p95 {_f(s['latency_p95_s'])} s"
+            )
+    for n in r.get("notes", []):
+        lines.append(f"note: {n}")
+    return "\n".join(lines)

@@ -1,0 +1,92 @@
+"""``toolkit tune``: fit a router's threshold on train, report it on train and test."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    """Add ``toolkit tune``."""
+    p = sub.add_parser(
+        "tune",
+        help="choose a router threshold on train and show its drift on test",
+        description=(
+            "Fit a two-executor threshold on train outcomes for a target share of strong calls, "
+            "a target quality or a budget per task, then report the strong share, quality and "
+            "cost on train and on test, and their drift (test - train)."
+        ),
+    )
+    p.add_argument(
+        "--train", required=True, metavar="A", help="train outcomes (parquet or run dir)"
+    )
+    p.add_argument("--test", required=True, metavar="B", help="test outcomes (parquet or run dir)")
+    p.add_argument(
+        "--strategy",
+        required=True,
+        metavar="S",
+        help="score_router[:<signal>], cascade[:<signal>] or random (signals: tfidf_logreg, knn)",
+    )
+    p.add_argument(
+        "--pair", metavar="STRONG,WEAK", help="default: best on train, cheapest on train"
+    )
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument(
+        "--strong-share", type=float, metavar="P", help="share of tasks sent to strong"
+    )
+    target.add_argument("--target-quality", type=float, metavar="Q", help="lowest share reaching Q")
+    target.add_argument(
+        "--budget-per-task", type=float, metavar="USD", help="best quality within USD"
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument(
+        "--json", action="store_true", help='print {"threshold", "train", "test", "drift"}'
+    )
+    p.add_argument(
+        "--write-spec",
+        metavar="SPEC.toml",
+        help="write the chosen setting as a [[strategies]] TOML table for a live run spec",
+    )
+    p.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from toolkit.analysis._evaluate import to_json
+    from toolkit.analysis._tune import tune, write_spec_snippet
+    from toolkit.cli._cmd_evaluate import load_side, parse_pair
+
+    train, _ = load_side(args.train, "train")
+    test, _ = load_side(args.test, "test")
+    router, result = tune(
+        train,
+        test,
+        strategy=args.strategy,
+        pair=parse_pair(args.pair) if args.pair else None,
+        strong_share=args.strong_share,
+        target_quality=args.target_quality,
+        budget_per_task=args.budget_per_task,
+        seed=args.seed,
+    )
+    if args.write_spec:
+        fit_run = str(args.train) if Path(args.train).is_dir() else None
+        out = write_spec_snippet(args.write_spec, router, fit_run=fit_run, source=str(args.train))
+        result["spec"] = str(out)
+    if args.json:
+        print(to_json(result))
+        return 0
+    print(
+        f"{result['strategy']}: {result['strong']} (strong) vs {result['weak']} (weak); "
+        f"threshold {result['threshold']:.6g} for {result['target']}"
+    )
+    print(f"{'':8}{'strong share':>14}{'quality':>10}{'cost USD':>12}{'cost/task':>12}")
+    for name in ("train", "test", "drift"):
+        row = result[name]
+        cells = [
+            f"{row[k]:.4g}" if row[k] is not None else "-"
+            for k in ("strong_share", "quality", "cost_usd", "cost_per_task")
+        ]
+        print(f"{name:<8}{cells[0]:>14}{cells[1]:>10}{cells[2]:>12}{cells[3]:>12}")
+    if args.write_spec:
+        print(f"wrote {result['spec']}")
+    return 0

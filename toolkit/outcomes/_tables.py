@@ -1,0 +1,178 @@
+"""Reading input tables for the importers, keeping where each row came from.
+
+CSV is parsed with pandas' C parser (fast); the physical line a row starts on is found only
+when an error needs it, by scanning the file with :mod:`csv`. JSONL keeps its line numbers;
+parquet and pickle rows are named ``row N``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from toolkit._errors import InputError, located
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PICKLE_SUFFIXES = (".pkl", ".pickle")
+
+
+@dataclass
+class Table:
+    """A read table (all cells as read) and a way to say where row ``i`` is."""
+
+    path: Path
+    frame: pd.DataFrame
+    kind: str
+    _lines: list[int] | None = field(default=None, repr=False)
+
+    def line(self, row: int) -> int | None:
+        """Physical line where data row ``row`` (0-based) starts, when the format has lines."""
+        if self.kind == "jsonl":
+            return int(self.frame.index[row])
+        if self.kind != "csv":
+            return None
+        if self._lines is None:
+            self._lines = csv_row_lines(self.path)
+        return self._lines[row] if row < len(self._lines) else None
+
+    def where(self, row: int, column: str, problem: str) -> str:
+        """A located message for one cell: ``path:line: column: problem``."""
+        line = self.line(row)
+        if line is None:
+            return located(f"{self.path} row {row + 1}", None, column, problem)
+        return located(self.path, line, column, problem)
+
+    def column_problem(self, column: str, problem: str) -> str:
+        """A located message about a whole column (line 1 is the header of a CSV)."""
+        return located(self.path, 1 if self.kind == "csv" else None, column, problem)
+
+
+def csv_row_lines(path: Path) -> list[int]:
+    """Start line of every data row of a CSV file (the header is line 1; blank lines skipped)."""
+    starts: list[int] = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        prev = 0
+        for row in reader:
+            if row:
+                starts.append(prev + 1)
+            prev = reader.line_num
+    return starts[1:]
+
+
+def read_csv(path: Path) -> Table:
+    """A CSV file as strings (no NA guessing); parse errors become located InputErrors."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    except UnicodeDecodeError:
+        raise InputError(located(path, None, "file", "not UTF-8 text")) from None
+    except pd.errors.EmptyDataError:
+        raise InputError(located(path, None, "file", "is empty; expected a header row")) from None
+    except pd.errors.ParserError as exc:
+        raise InputError(located(path, None, "csv", f"cannot parse: {exc}")) from None
+    if frame.empty:
+        raise InputError(located(path, 1, "file", "has a header but no data rows"))
+    return Table(path, frame, "csv")
+
+
+def read_jsonl(path: Path) -> Table:
+    """A JSONL file: one object per line; the frame's index is the line number."""
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(located(path, None, "file", "not UTF-8 text")) from None
+    for i, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(located(path, i, "line", f"invalid JSON: {exc.msg}")) from None
+        if not isinstance(obj, dict):
+            raise InputError(located(path, i, "line", "expected a JSON object"))
+        rows.append(obj)
+        lines.append(i)
+    if not rows:
+        raise InputError(located(path, None, "file", "is empty; expected one JSON object a line"))
+    return Table(path, pd.DataFrame(rows, index=lines), "jsonl")
+
+
+def read_parquet(path: Path) -> Table:
+    """A parquet file as a frame."""
+    import pandas as pd
+    import pyarrow as pa
+
+    try:
+        frame = pd.read_parquet(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(located(path, None, "file", f"not a parquet file: {exc}")) from None
+    return Table(path, frame.reset_index(drop=True), "parquet")
+
+
+def read_pickle(path: Path, *, allow_pickle: bool) -> Table:
+    """A pickled pandas DataFrame, read only with ``allow_pickle`` (unpickling runs code)."""
+    import pandas as pd
+
+    if not allow_pickle:
+        raise InputError(
+            located(
+                path,
+                None,
+                "--allow-pickle",
+                "refusing to unpickle: loading a pickle runs code from the file; pass "
+                "--allow-pickle only if you trust it, or convert it to CSV",
+            )
+        )
+    try:
+        obj = pd.read_pickle(path)
+    except Exception as exc:  # unpickling can raise anything; report it located
+        raise InputError(located(path, None, "file", f"cannot unpickle: {exc}")) from None
+    if not isinstance(obj, pd.DataFrame):
+        raise InputError(
+            located(path, None, "file", f"holds a {type(obj).__name__}; expected a DataFrame")
+        )
+    return Table(path, obj.reset_index(drop=True), "pickle")
+
+
+def read_any(path: Path, *, allow_pickle: bool = False, kinds: tuple[str, ...]) -> Table:
+    """Read ``path`` by its suffix, among the allowed ``kinds`` (csv, jsonl, parquet, pickle)."""
+    if not path.exists():
+        raise InputError(located(path, None, "file", "not found"))
+    if path.is_dir():
+        raise InputError(located(path, None, "file", "is a folder; expected a file"))
+    suffix = path.suffix.lower()
+    kind = {
+        ".csv": "csv",
+        ".jsonl": "jsonl",
+        ".parquet": "parquet",
+        ".pkl": "pickle",
+        ".pickle": "pickle",
+    }.get(suffix)
+    if kind is None or kind not in kinds:
+        raise InputError(
+            located(
+                path,
+                None,
+                "file",
+                f"unsupported file type {suffix or '(none)'!r} for this format; "
+                f"expected {', '.join(kinds)}",
+            )
+        )
+    if kind == "csv":
+        return read_csv(path)
+    if kind == "jsonl":
+        return read_jsonl(path)
+    if kind == "parquet":
+        return read_parquet(path)
+    return read_pickle(path, allow_pickle=allow_pickle)
