@@ -1,0 +1,48 @@
+"""Cost reports and notebook helpers: tables, figures, the monthly projection, the what-if
+re-pricing, and ipywidgets for thresholds and projections.
+
+>>> from toolkit.report import build_cost_report
+>>> report = build_cost_report("data/runs/lab", monthly_requests=1_000_000)
+>>> report.write("reports/lab")   # report.md, report.html, summary.csv, *.png
+
+matplotlib and ipywidgets are imported only when a figure or a widget is made.
+"""
+
+from __future__ import annotations
+
+from toolkit.report._build import (
+    DEFAULT_MONTHLY_REQUESTS,
+    Analysis,
+    CostReport,
+    StrategyRow,
+    build_cost_report,
+    build_report,
+    write_files,
+)
+from toolkit.report._inputs import ReportInputs, load_inputs
+from toolkit.report._projection import Projection, ProjectionRow, parse_mix, project
+from toolkit.report._render import CSP
+from toolkit.report._reprice import Repricing, read_reprice_table, reprice
+from toolkit.report._widgets import ReportPreview, ThresholdTuner
+
+__all__ = [
+    "CSP",
+    "DEFAULT_MONTHLY_REQUESTS",
+    "Analysis",
+    "CostReport",
+    "Projection",
+    "ProjectionRow",
+    "ReportInputs",
+    "ReportPreview",
+    "Repricing",
+    "StrategyRow",
+    "ThresholdTuner",
+    "build_cost_report",
+    "build_report",
+    "load_inputs",
+    "parse_mix",
+    "project",
+    "read_reprice_table",
+    "reprice",
+    "write_files",
+]
