@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from toolkit._errors import InputError, located
+from toolkit._redact import redact_values, secret_values
 from toolkit._types import Call, Trace
 
 if TYPE_CHECKING:
@@ -205,14 +206,15 @@ def _truncate_torn_tail(path: Path) -> int:
 
 
 class _JsonlAppender:
-    """Appends one JSON line at a time and flushes it to the OS."""
+    """Appends one JSON line at a time and flushes it to the OS; secrets are masked."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, secrets: list[str]) -> None:
         _truncate_torn_tail(path)
         self._fh = path.open("a", encoding="utf-8")
+        self._secrets = secrets
 
     def write(self, record: BaseModel) -> None:
-        self._fh.write(record.model_dump_json() + "\n")
+        self._fh.write(redact_values(record.model_dump_json(), self._secrets) + "\n")
         self._fh.flush()
 
     def close(self) -> None:
@@ -225,8 +227,10 @@ class RunWriter:
     def __init__(self, root: Path, manifest: Manifest) -> None:
         self.root = root
         self.manifest = manifest
-        self._calls = _JsonlAppender(root / CALLS)
-        self._results = _JsonlAppender(root / RESULTS)
+        # the values of API-key variables never reach a run file (see toolkit._redact)
+        self._secrets = secret_values()
+        self._calls = _JsonlAppender(root / CALLS, self._secrets)
+        self._results = _JsonlAppender(root / RESULTS, self._secrets)
 
     @classmethod
     def create(cls, root: str | Path, manifest: Manifest) -> RunWriter:
@@ -256,7 +260,8 @@ class RunWriter:
     def write_manifest(self) -> None:
         """Write the manifest atomically (temp file + rename)."""
         tmp = self.root / (MANIFEST + ".tmp")
-        tmp.write_text(self.manifest.model_dump_json(indent=2), encoding="utf-8")
+        text = redact_values(self.manifest.model_dump_json(indent=2), self._secrets)
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, self.root / MANIFEST)
 
     def add_call(self, record: CallRecord) -> None:

@@ -1,0 +1,68 @@
+"""The models layer: the model registry and prices, the model knob, executors, the response
+cache and replay, the budget, and the local model server.
+
+Nothing heavy is imported here: litellm, scikit-learn and llama.cpp load on first use.
+"""
+
+from toolkit.models._budget import Budget, Reservation
+from toolkit.models._build import ExecutionContext, build_executors, uses_local_server
+from toolkit.models._cache import CACHE_DIR_ENV, ResponseCache, default_cache_path
+from toolkit.models._config import DEFAULT_LOCAL_ALIAS, ExecutorConfig, Profile
+from toolkit.models._failures import (
+    ExecutorError,
+    LocalServerError,
+    NeedsLocalServer,
+    ProviderError,
+)
+from toolkit.models._knob import (
+    MODEL_ENV,
+    RESOLVED_MODEL_ENV,
+    resolve_model,
+    role_env,
+    task_model_override,
+)
+from toolkit.models._litellm import aclose_clients, import_litellm, litellm_version
+from toolkit.models._llm import LLMExecutor
+from toolkit.models._local_server import LocalServer, gemma_path, local_server_available
+from toolkit.models._prices import ModelPrice, ModelSpec, PriceTable, UnpricedModelError, model_spec
+from toolkit.models._specialist import SpecialistExecutor, fit_specialist
+from toolkit.models._tool import ToolExecutor, solve_arithmetic
+
+__all__ = [
+    "CACHE_DIR_ENV",
+    "DEFAULT_LOCAL_ALIAS",
+    "MODEL_ENV",
+    "RESOLVED_MODEL_ENV",
+    "Budget",
+    "ExecutionContext",
+    "ExecutorConfig",
+    "ExecutorError",
+    "LLMExecutor",
+    "LocalServer",
+    "LocalServerError",
+    "ModelPrice",
+    "ModelSpec",
+    "NeedsLocalServer",
+    "PriceTable",
+    "Profile",
+    "ProviderError",
+    "Reservation",
+    "ResponseCache",
+    "SpecialistExecutor",
+    "ToolExecutor",
+    "UnpricedModelError",
+    "aclose_clients",
+    "build_executors",
+    "default_cache_path",
+    "fit_specialist",
+    "gemma_path",
+    "import_litellm",
+    "litellm_version",
+    "local_server_available",
+    "model_spec",
+    "resolve_model",
+    "role_env",
+    "solve_arithmetic",
+    "task_model_override",
+    "uses_local_server",
+]

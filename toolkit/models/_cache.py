@@ -1,0 +1,212 @@
+"""The on-disk response cache: SQLite in WAL mode, shared by runs, processes and threads.
+
+It holds every answered call, and the last failure of calls that never got an answer (marked
+``"failed": true``): live runs ignore failures and call again; replay returns them as recorded.
+
+Location: ``$TOOLKIT_CACHE_DIR/cache.sqlite`` when ``TOOLKIT_CACHE_DIR`` is set, else
+``~/.cache/toolkit/cache.sqlite``. Each ``put`` is its own committed transaction, so a killed
+process loses at most the call it was writing; several processes may write at once (SQLite
+serialises writers; readers never block).
+
+The key is the executor's identity, the resolved model, the prompt payload and the generation
+settings. It never includes a server address (``api_base``), so a local server restarted on
+another port still hits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from toolkit._errors import InputError
+
+CACHE_DIR_ENV = "TOOLKIT_CACHE_DIR"
+CACHE_FILE = "cache.sqlite"
+KEY_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    key TEXT PRIMARY KEY,
+    executor TEXT NOT NULL,
+    model TEXT NOT NULL,
+    value TEXT NOT NULL,
+    created_at REAL NOT NULL
+)
+"""
+
+
+def default_cache_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the cache lives unless told otherwise (see the module docstring)."""
+    env = os.environ if env is None else env
+    base = env.get(CACHE_DIR_ENV)
+    folder = Path(base).expanduser() if base else Path.home() / ".cache" / "toolkit"
+    return folder / CACHE_FILE
+
+
+class ResponseCache:
+    """A key -> JSON-object store of successful executor calls."""
+
+    def __init__(self, path: str | Path | None = None, *, busy_timeout_s: float = 60.0) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_cache_path()
+        self._busy_timeout_s = busy_timeout_s
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+
+    # -- connection ----------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is not None and self._pid == os.getpid():
+            return self._conn
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"{self.path}: cache: cannot create the cache folder: {exc.strerror} "
+                f"(set {CACHE_DIR_ENV} to a writable folder)"
+            ) from exc
+        deadline = time.monotonic() + self._busy_timeout_s
+        while True:
+            try:
+                conn = sqlite3.connect(
+                    self.path,
+                    timeout=self._busy_timeout_s,
+                    isolation_level=None,  # autocommit: each statement is its own transaction
+                    check_same_thread=False,
+                )
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
+                conn.execute(_SCHEMA)
+                break
+            except sqlite3.OperationalError as exc:
+                # two processes creating the file at once: the loser retries
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise InputError(f"{self.path}: cache: cannot open: {exc}") from exc
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as exc:
+                raise InputError(
+                    f"{self.path}: cache: not a usable SQLite file ({exc}); "
+                    "move it away or run `toolkit cache clear`"
+                ) from exc
+        self._conn, self._pid = conn, os.getpid()
+        return conn
+
+    def close(self) -> None:
+        """Close this process's connection (reopened on next use)."""
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
+
+    # -- access --------------------------------------------------------------------------
+
+    @staticmethod
+    def key(
+        executor_identity: str, model: str, prompt_payload: Any, settings: Mapping[str, Any]
+    ) -> str:
+        """The cache key of a call (a sha256 hex digest); leaves out any server address."""
+        blob = json.dumps(
+            {
+                "v": KEY_VERSION,
+                "executor": executor_identity,
+                "model": model,
+                "payload": prompt_payload,
+                "settings": dict(settings),
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            default=str,
+        )
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The stored value of ``key``, or None."""
+        with self._lock:
+            row = (
+                self._connect().execute("SELECT value FROM calls WHERE key = ?", (key,)).fetchone()
+            )
+        if row is None:
+            return None
+        value = json.loads(row[0])
+        return value if isinstance(value, dict) else None
+
+    def put(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        executor: str = "",
+        model: str = "",
+        replace: bool = True,
+    ) -> None:
+        """Store ``value`` under ``key``, committed at once; ``replace=False`` keeps an
+        existing value."""
+        data = json.dumps(dict(value), ensure_ascii=False, default=str)
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        with self._lock:
+            self._connect().execute(
+                f"{verb} INTO calls (key, executor, model, value, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (key, executor, model, data, time.time()),
+            )
+
+    def __len__(self) -> int:
+        with self._lock:
+            row = self._connect().execute("SELECT COUNT(*) FROM calls").fetchone()
+        return int(row[0])
+
+    def stats(self) -> dict[str, Any]:
+        """Entries in total, by executor and by model, size on disk and location."""
+        if not self.path.exists():
+            return {
+                "path": str(self.path),
+                "entries": 0,
+                "bytes": 0,
+                "by_executor": {},
+                "by_model": {},
+                "oldest": None,
+                "newest": None,
+            }
+        with self._lock:
+            conn = self._connect()
+            total = int(conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
+            by_exec = conn.execute(
+                "SELECT executor, COUNT(*) FROM calls GROUP BY executor ORDER BY executor"
+            ).fetchall()
+            by_model = conn.execute(
+                "SELECT model, COUNT(*) FROM calls GROUP BY model ORDER BY model"
+            ).fetchall()
+            span = conn.execute("SELECT MIN(created_at), MAX(created_at) FROM calls").fetchone()
+        size = sum(
+            p.stat().st_size
+            for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
+            if p.exists()
+        )
+        return {
+            "path": str(self.path),
+            "entries": total,
+            "bytes": size,
+            "by_executor": {str(k): int(n) for k, n in by_exec},
+            "by_model": {str(k): int(n) for k, n in by_model},
+            "oldest": span[0],
+            "newest": span[1],
+        }
+
+    def clear(self) -> int:
+        """Delete every entry; returns how many there were."""
+        if not self.path.exists():
+            return 0
+        with self._lock:
+            conn = self._connect()
+            n = conn.execute("DELETE FROM calls").rowcount
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("VACUUM")
+        return int(n)
