@@ -42,7 +42,7 @@ LOCAL_PREFIX = "local/"
 PROMPT_MARGIN = 1.1
 PROMPT_OVERHEAD_TOKENS = 16
 #: Settings that shape the call but are not generation parameters sent to the provider.
-_NOT_SENT = frozenset({"mode", "stream"})
+_NOT_SENT = frozenset({"mode", "stream", "sample"})
 
 
 @dataclass(frozen=True)
