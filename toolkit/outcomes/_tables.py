@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 PICKLE_SUFFIXES = (".pkl", ".pickle")
+# Largest CSV cell accepted when locating rows (the csv module's default is 128 KiB).
+_CSV_FIELD_LIMIT = 1 << 30
 
 
 @dataclass
@@ -55,13 +57,17 @@ class Table:
 def csv_row_lines(path: Path) -> list[int]:
     """Start line of every data row of a CSV file (the header is line 1; blank lines skipped)."""
     starts: list[int] = []
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        prev = 0
-        for row in reader:
-            if row:
-                starts.append(prev + 1)
-            prev = reader.line_num
+    old_limit = csv.field_size_limit(_CSV_FIELD_LIMIT)  # long prompts: cells past 128 KiB
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            prev = 0
+            for row in reader:
+                if row:
+                    starts.append(prev + 1)
+                prev = reader.line_num
+    finally:
+        csv.field_size_limit(old_limit)
     return starts[1:]
 
 

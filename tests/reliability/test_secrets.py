@@ -1,0 +1,396 @@
+"""Secrets: with recognisable fake keys in the environment, a run, its report, a notebook and
+their logs hold no key anywhere, error messages that echo headers or URLs are redacted, and
+model-written code in the sandbox cannot read the key.
+
+The keys are canaries (``sk-test-CANARY...``, ``sk-ant-CANARY...``), never real. One executor
+talks to a misbehaving "proxy" on 127.0.0.1 that answers 401 with the request's headers
+(``Authorization: Bearer <key>``) and URL echoed in its error message, as some proxies and
+providers do. The tasks are synthetic; one is a code task whose model-written answer (served
+by the fault server) hunts for the canary in its environment and in every /proc/*/environ.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from reliability_support import REPO
+
+from toolkit._redact import MASK, redact, secret_values
+from toolkit.testing import Fault, FaultServer
+
+pytestmark = pytest.mark.timeout(240)
+
+PROBE = """def probe():
+    import os
+    seen = [repr(dict(os.environ))]
+    pids = {"self", str(os.getppid())} | {p for p in os.listdir("/proc") if p.isdigit()}
+    for pid in sorted(pids):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as fh:
+                seen.append(fh.read().decode("latin-1"))
+        except OSError:
+            pass
+    return "CANARY" in "".join(seen)
+"""
+PROBE_TEST = 'def check(candidate):\n    assert candidate() is False, "the canary is readable"\n'
+
+TASKS: list[dict[str, Any]] = [
+    {"id": "s-1", "input": "Say one", "target": "echo: Say one", "category": "echo"},
+    {"id": "s-2", "input": "Say two", "target": "echo: Say two", "category": "echo"},
+    {"id": "s-3", "input": "Say three", "target": "wrong", "category": "echo"},
+    {"id": "leak-1", "input": "please leak me", "target": "x", "category": "leak"},
+    {
+        "id": "probe-1",
+        "input": "def probe():\n",
+        "category": "code",
+        "grader": {"name": "code", "args": {"timeout_s": 10}},
+        "metadata": {"entry_point": "probe", "test": PROBE_TEST},
+    },
+]
+
+
+class _EchoProxy(BaseHTTPRequestHandler):
+    """Answers every request 401, echoing its URL and headers in the error message."""
+
+    protocol_version = "HTTP/1.1"
+    seen_auth: ClassVar[list[str]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        auth = self.headers.get("Authorization", "")
+        type(self).seen_auth.append(auth)
+        url = f"http://{self.headers.get('Host')}{self.path}"
+        message = (
+            f"Incorrect API key provided: {auth}. Request to {url} with headers "
+            f"{dict(self.headers)!r} was refused"
+        )
+        data = json.dumps({"error": {"message": message, "type": "invalid_request_error"}})
+        body = data.encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@dataclass
+class SecretRun:
+    """Everything the module's run produced, and the canaries it ran with."""
+
+    canaries: list[str]
+    root: Path
+    run: Path
+    report: Path | None
+    cache_dir: Path
+    logs: Path
+    notebooks: list[Path] = field(default_factory=list)
+    project_notebooks: list[Path] = field(default_factory=list)
+    proxy_auth: list[str] = field(default_factory=list)
+    report_skip: str = ""
+
+
+def _spec(root: Path, fault_url: str, proxy_url: str) -> Path:
+    (root / "tasks.jsonl").write_text("".join(json.dumps(t) + "\n" for t in TASKS), "utf-8")
+    (root / "prices.toml").write_text(
+        "".join(
+            f'[models."openai/{m}"]\ninput_per_mtok = 1.0\noutput_per_mtok = 2.0\n\n'
+            for m in ("fake-small", "fake-backup", "fake-proxy")
+        ),
+        "utf-8",
+    )
+    spec = root / "spec.toml"
+    spec.write_text(
+        f"""name = "secrets"
+
+[tasks]
+paths = ["tasks.jsonl"]
+
+[prices]
+file = "prices.toml"
+
+[run]
+concurrency = 2
+backoff_base_s = 0.01
+backoff_max_s = 0.02
+
+[[executors]]
+name = "small"
+kind = "litellm"
+model = "openai/fake-small"
+api_base = "{fault_url}"
+api_key_env = "OPENAI_API_KEY"
+max_retries = 1
+fallbacks = ["proxy"]
+[executors.profile]
+max_tokens = 400
+
+[[executors]]
+name = "backup"
+kind = "litellm"
+model = "openai/fake-backup"
+api_base = "{fault_url}"
+api_key_env = "OPENAI_API_KEY"
+max_retries = 0
+[executors.profile]
+max_tokens = 400
+
+[[executors]]
+name = "proxy"
+kind = "litellm"
+model = "openai/fake-proxy"
+api_base = "{proxy_url}"
+api_key_env = "ANTHROPIC_API_KEY"
+max_retries = 0
+
+[[strategies]]
+kind = "single"
+executor = "small"
+
+[[strategies]]
+kind = "single"
+executor = "backup"
+""",
+        "utf-8",
+    )
+    return spec
+
+
+def _toolkit(args: list[str], logs: Path, name: str) -> int:
+    """Run ``python -m toolkit ARGS``, keeping its stdout and stderr as log files."""
+    with (logs / f"{name}.out").open("wb") as out, (logs / f"{name}.err").open("wb") as err:
+        proc = subprocess.run(
+            [sys.executable, "-m", "toolkit", *args],
+            stdout=out,
+            stderr=err,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            timeout=180,
+            check=False,
+        )
+    return proc.returncode
+
+
+def _notebook(path: Path, cells: list[str]) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]  # type: ignore[no-untyped-call]
+    nbformat.write(nb, path)  # type: ignore[no-untyped-call]
+
+
+def _execute(path: Path, out: Path, cwd: Path) -> None:
+    import nbclient
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+    ).execute()
+    nbformat.write(nb, out)  # type: ignore[no-untyped-call]
+
+
+@pytest.fixture(scope="module")
+def secret_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretRun]:
+    """Run the spec, build its report and execute notebooks with canary keys set."""
+    root = tmp_path_factory.mktemp("secrets")
+    canaries = [
+        f"sk-test-CANARY-{secrets.token_hex(12)}",
+        f"sk-ant-CANARY-{secrets.token_hex(12)}",
+    ]
+    logs = root / "logs"
+    logs.mkdir()
+    cache_dir = root / "cache-dir"
+    _EchoProxy.seen_auth = []
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _EchoProxy)
+    thread = threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OPENAI_API_KEY", canaries[0])
+        mp.setenv("ANTHROPIC_API_KEY", canaries[1])
+        mp.setenv("TOOLKIT_CACHE_DIR", str(cache_dir))
+        mp.setenv("PYTHONPATH", str(REPO))
+        try:
+            with FaultServer(
+                faults=[Fault("http_500", pattern="leak me")], answers={r"def probe": PROBE}
+            ) as server:
+                proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}/v1"
+                spec = _spec(root, server.url, proxy_url)
+                run = root / "run"
+                code = _toolkit(["run", str(spec), "--out", str(run)], logs, "run")
+                assert code == 0, (logs / "run.err").read_text("utf-8")
+                report: Path | None = root / "report"
+                report_skip = ""
+                assert report is not None
+                code = _toolkit(["report", str(run), "--out", str(report)], logs, "report")
+                assert code == 0, (logs / "report.err").read_text("utf-8")
+                # a notebook that uses the public API the way a user would
+                notebooks = root / "notebooks"
+                notebooks.mkdir()
+                nb = notebooks / "use_the_api.ipynb"
+                _notebook(
+                    nb,
+                    [
+                        "from toolkit.runner import run_spec\n"
+                        "from toolkit.runs import read_calls\n"
+                        f"summary = run_spec({str(spec)!r}, out={str(root / 'nb-run')!r}, "
+                        "progress=False)\n"
+                        "print(summary.line())",
+                        "for c in read_calls(summary.out):\n    print(c.executor, c.error)",
+                        "import os\nsorted(k for k in os.environ if k.endswith('_API_KEY'))",
+                    ],
+                )
+                executed = [notebooks / "use_the_api.out.ipynb"]
+                _execute(nb, executed[0], notebooks)
+                project = sorted((REPO / "notebooks").glob("*.ipynb"))
+                for i, path in enumerate(project):
+                    target = notebooks / f"project-{i}-{path.name}"
+                    _execute(path, target, path.parent)
+                    executed.append(target)
+            yield SecretRun(
+                canaries=canaries,
+                root=root,
+                run=run,
+                report=report,
+                cache_dir=cache_dir,
+                logs=logs,
+                notebooks=executed,
+                project_notebooks=project,
+                proxy_auth=list(_EchoProxy.seen_auth),
+                report_skip=report_skip,
+            )
+        finally:
+            proxy.shutdown()
+            proxy.server_close()
+            thread.join(timeout=5)
+
+
+def _files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file()]
+
+
+def _leaks(paths: list[Path], canaries: list[str]) -> list[str]:
+    found = []
+    for path in paths:
+        data = path.read_bytes()
+        for canary in canaries:
+            forms = (canary, json.dumps(canary)[1:-1], canary.encode().hex())
+            if any(form.encode() in data for form in forms):
+                found.append(f"{path}: holds {canary[:14]}...")
+    return found
+
+
+def test_the_keys_were_really_in_play(secret_run: SecretRun) -> None:
+    """The proxy saw the key, echoed it, and the run recorded that (redacted) error."""
+    assert any(secret_run.canaries[1] in auth for auth in secret_run.proxy_auth)
+    calls = [json.loads(x) for x in (secret_run.run / "calls.jsonl").read_text().splitlines()]
+    leak = [c for c in calls if c["task_id"] == "leak-1" and c["executor"] == "proxy"]
+    assert leak and "Incorrect API key provided: Bearer " + MASK in leak[0]["error"]
+    assert "injected fault http_500" in leak[0]["error"]  # the primary's error is kept too
+    assert (secret_run.cache_dir / "cache.sqlite").is_file()
+
+
+def test_no_file_the_toolkit_wrote_holds_a_key(secret_run: SecretRun) -> None:
+    written = {
+        "run directory": _files(secret_run.run) + _files(secret_run.root / "nb-run"),
+        "cache": _files(secret_run.cache_dir),
+        "report": _files(secret_run.report) if secret_run.report else [],
+        "notebook outputs": secret_run.notebooks,
+        "logs": _files(secret_run.logs),
+    }
+    for what, paths in written.items():
+        assert paths, f"nothing to search in the {what}"
+    assert {p.name for p in written["run directory"]} >= {
+        "manifest.json",
+        "calls.jsonl",
+        "results.jsonl",
+    }
+    assert any(p.suffix == ".html" for p in written["report"])
+    leaks = _leaks([p for paths in written.values() for p in paths], secret_run.canaries)
+    assert leaks == [], "\n".join(leaks)
+
+
+def test_project_notebooks_run_without_leaking(secret_run: SecretRun) -> None:
+    if not secret_run.project_notebooks:
+        pytest.skip("notebooks/ holds no notebook yet: only the API notebook was executed")
+    executed = [p for p in secret_run.notebooks if p.name.startswith("project-")]
+    assert len(executed) == len(secret_run.project_notebooks)
+    assert _leaks(executed, secret_run.canaries) == []
+
+
+def test_sandboxed_code_cannot_read_the_key(
+    secret_run: SecretRun, protections: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The code task's answer hunts for the canary in its environment and every
+    /proc/*/environ it can open; graded through the runner, it finds none."""
+    if not protections["env_isolation"].held:
+        pytest.skip(f"env_isolation does not hold here: {protections['env_isolation'].detail}")
+    results = [json.loads(x) for x in (secret_run.run / "results.jsonl").read_text().splitlines()]
+    probes = [r for r in results if r["task_id"] == "probe-1"]
+    assert len(probes) == 2  # both strategies answered it
+    for r in probes:
+        assert r["answer"].startswith("def probe():")
+        assert (r["score"], r["reason"]) == (1.0, "tests passed")
+    # the probe would see the key outside the sandbox: the test above can fail
+    monkeypatch.setenv("OPENAI_API_KEY", secret_run.canaries[0])
+    scope: dict[str, Any] = {}
+    exec(PROBE, scope)
+    assert scope["probe"]() is True
+
+
+@pytest.fixture
+def protections() -> dict[str, Any]:
+    """The code sandbox's protections on this machine (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip(f"the code sandbox is Linux-only; this is {sys.platform}")
+    from toolkit.grading import sandbox_protections
+
+    return {p.name: p for p in sandbox_protections()}
+
+
+# -- the redaction function itself ----------------------------------------------------------
+
+
+def test_redact_masks_echoed_headers_urls_and_known_values() -> None:
+    env = {"OPENAI_API_KEY": "sk-test-CANARY-0123456789abcdef", "HOME": "/root"}
+    key = env["OPENAI_API_KEY"]
+    echoed = (
+        f"Incorrect API key provided: Bearer {key}. POST https://api.example.com/v1/x?"
+        f"key=AIzaCANARY0123456789&alt=json headers={{'authorization': 'Bearer {key}', "
+        f"'x-api-key': 'CANARYvalue-0123456789', 'content-type': 'application/json'}}"
+    )
+    out = redact(echoed, env)
+    for secret in (key, "AIzaCANARY0123456789", "CANARYvalue-0123456789"):
+        assert secret not in out
+    assert "CANARY" not in out
+    assert "https://api.example.com/v1/x?key=" + MASK + "&alt=json" in out
+    assert "'content-type': 'application/json'" in out  # the rest of the message stays
+    # an API key in the environment is masked wherever it appears, also JSON-escaped
+    odd = 'abc"def\\ghi-0123456789'
+    assert redact(json.dumps({"error": f"saw {odd}"}), {"MY_TOKEN": odd}).count(MASK) == 1
+    assert redact(f"plain {key} text", env) == f"plain {MASK} text"
+
+
+def test_redact_leaves_ordinary_text_alone() -> None:
+    env = {"TOKENIZERS_PARALLELISM": "false", "SECRET_MODE": "disabled", "PATH": "/usr/bin"}
+    for text in (
+        "echo: Say hello",
+        "the answer is 42; tokens: 12",
+        "litellm.RateLimitError: injected fault rate_limit",
+        "monkey=banana-bananas; the disabled flag is false",
+    ):
+        assert redact(text, env) == text
+    assert secret_values(env) == []
