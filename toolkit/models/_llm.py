@@ -142,6 +142,15 @@ def _usage_int(obj: Any, *names: str) -> int:
     return 0
 
 
+def _usage_plausible(attempt: Attempt) -> bool:
+    """False when the provider's usage is missing or cannot be right (negative counts, no
+    prompt tokens, or an answer with no output tokens)."""
+    counts = (attempt.tokens_in, attempt.tokens_out, attempt.cache_read_tokens)
+    if min(counts) < 0 or attempt.reasoning_tokens < 0 or attempt.tokens_in == 0:
+        return False
+    return not (attempt.text and attempt.tokens_out == 0)
+
+
 def _usage_counts(usage: Any) -> tuple[int, int, int, int]:
     """(tokens_in, tokens_out, cache_read, reasoning) from a litellm usage object."""
     if usage is None:
@@ -300,7 +309,30 @@ class LLMExecutor:
     ) -> Attempt:
         if self.config.kind == "cli":
             return await self._attempt_cli(model, payload)
-        return await self._attempt_litellm(route, payload, settings)
+        attempt = await self._attempt_litellm(route, payload, settings)
+        if _usage_plausible(attempt):
+            return attempt
+        # A missing or nonsense usage block: the provider still did the work, so count the
+        # tokens ourselves rather than bill 0 (or a negative amount).
+        tin = await self.count_tokens(model, route, payload)
+        tout = self._count_text_tokens(model, attempt.text)
+        return replace(
+            attempt,
+            tokens_in=tin,
+            tokens_out=tout,
+            cache_read_tokens=max(0, attempt.cache_read_tokens),
+            reasoning_tokens=max(0, attempt.reasoning_tokens),
+        )
+
+    @staticmethod
+    def _count_text_tokens(model: str, text: str) -> int:
+        if not text:
+            return 0
+        litellm = import_litellm()
+        try:
+            return int(litellm.token_counter(model=model, text=text))
+        except Exception:  # no tokenizer for this name: a cheap estimate
+            return math.ceil(len(text) / 4)
 
     async def _attempt_litellm(
         self, route: Route, payload: dict[str, Any], settings: Mapping[str, Any]
