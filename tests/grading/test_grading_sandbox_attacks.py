@@ -119,7 +119,10 @@ def test_writing_outside_its_directory_fails(
     try:
         g = attack(f"open({path!r}, 'w').write('escaped')\n")
         if refused:
-            assert "Read-only file system" in g.reason or "Permission denied" in g.reason, g.reason
+            # refused, or the folder is not even visible (a repo under /tmp sits behind the
+            # sandbox's private /tmp)
+            refusals = ("Read-only file system", "Permission denied", "No such file or directory")
+            assert g.score == 0.0 and any(r in g.reason for r in refusals), g.reason
         assert not os.path.exists(path)
     finally:
         if os.path.exists(path):
