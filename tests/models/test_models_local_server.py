@@ -141,6 +141,23 @@ def test_completion_through_litellm_has_real_usage_and_latency(server: LocalServ
     }
 
 
+def test_json_schema_constrains_a_completion_profile_on_the_local_server(
+    server: LocalServer,
+) -> None:
+    """A base model in completion mode writes schema-valid JSON through the server's grammar."""
+    schema = {
+        "type": "object",
+        "properties": {"label": {"type": "string", "enum": ["positive", "negative"]}},
+        "required": ["label"],
+    }
+    profile = Profile(mode="completion", template="Review: '{input}'\nJSON:", max_tokens=24)
+    config = ExecutorConfig(name="gemma", kind="local", profile=profile)
+    request = Request(task_id="j", prompt="Loved it, would buy again.", json_schema=schema)
+    got = calls([config], server.url, [("gemma", request)])
+    assert got[0].ok, got[0].error
+    assert json.loads(got[0].text)["label"] in ("positive", "negative")
+
+
 def test_knob_can_send_any_executor_to_the_local_server(server: LocalServer) -> None:
     config = ExecutorConfig(
         name="cloud", kind="litellm", model="claude-haiku-4-5", profile=SENTIMENT

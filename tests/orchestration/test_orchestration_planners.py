@@ -300,11 +300,6 @@ def test_dry_run_plan_lists_template_steps_on_their_executors() -> None:
 
 
 @pytest.mark.local_model
-@pytest.mark.xfail(
-    strict=True,
-    reason="the models layer must send Request.json_schema to the local llama.cpp server as "
-    "response_format={'type': 'json_object', 'schema': ...} (it rejects type 'json_schema')",
-)
 def test_llm_planner_on_the_local_model_is_grammar_constrained(local_server_url: str) -> None:
     """Gemma 3 270M (a base model) plans through the real local server: the schema's grammar
     constrains its decoding, so every answer is JSON that matches the plan schema. Whether

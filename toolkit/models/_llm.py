@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
 import os
 import random
@@ -42,7 +43,7 @@ LOCAL_PREFIX = "local/"
 PROMPT_MARGIN = 1.1
 PROMPT_OVERHEAD_TOKENS = 16
 #: Settings that shape the call but are not generation parameters sent to the provider.
-_NOT_SENT = frozenset({"mode", "stream", "sample"})
+_NOT_SENT = frozenset({"mode", "stream", "sample", "json_schema"})
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,23 @@ def _usage_int(obj: Any, *names: str) -> int:
         if isinstance(v, int | float) and not isinstance(v, bool):
             return int(v)
     return 0
+
+
+def _local_json_mode(kwargs: dict[str, Any], settings: Mapping[str, Any]) -> None:
+    """Constrain the llama.cpp server's output to a JSON schema.
+
+    Its chat endpoint takes ``{"type": "json_object", "schema": ...}`` (not OpenAI's
+    ``json_schema`` type); its completion endpoint takes a GBNF grammar made from the schema.
+    """
+    fmt = kwargs.get("response_format")
+    if isinstance(fmt, Mapping) and fmt.get("type") == "json_schema":
+        schema = fmt.get("json_schema", {}).get("schema", {})
+        kwargs["response_format"] = {"type": "json_object", "schema": schema}
+    elif settings.get("json_schema") is not None:
+        from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+        grammar = json_schema_to_gbnf(json.dumps(settings["json_schema"]))
+        kwargs["extra_body"] = {**kwargs.get("extra_body", {}), "grammar": grammar}
 
 
 def _usage_plausible(attempt: Attempt) -> bool:
@@ -352,6 +370,8 @@ class LLMExecutor:
             kwargs["client"] = text_completion_client(
                 route.api_base, route.api_key or "none", self.config.timeout_s
             )
+        if route.local:
+            _local_json_mode(kwargs, settings)
         stream = bool(settings.get("stream", False))
         chat = "messages" in payload
         fn = litellm.acompletion if chat else litellm.atext_completion

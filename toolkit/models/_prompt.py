@@ -51,9 +51,12 @@ def render_settings(profile: Profile, request: Request) -> dict[str, Any]:
         settings["stop"] = list(profile.stop)
     settings.update(profile.extra)
     settings.update(request.settings)
-    if request.json_schema is not None and profile.mode == "chat":
-        settings["response_format"] = {
-            "type": "json_schema",
-            "json_schema": {"name": "answer", "schema": dict(request.json_schema)},
-        }
+    if request.json_schema is not None:
+        if profile.mode == "chat":
+            settings["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": dict(request.json_schema)},
+            }
+        else:  # completion mode: the local server turns it into a grammar
+            settings["json_schema"] = dict(request.json_schema)
     return settings

@@ -23,6 +23,7 @@ from pydantic import (
     ValidationError,
 )
 
+import toolkit.orchestration._strategy  # noqa: F401  (registers the ``orchestrator`` kind)
 from toolkit._errors import InputError, located
 from toolkit.models import ExecutorConfig
 from toolkit.runner._toml_lines import Loc, key_lines, line_of
