@@ -13,12 +13,38 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
+    # errors and core values
     "ToolkitError": "toolkit._errors",
     "InputError": "toolkit._errors",
     "Request": "toolkit._types",
     "Call": "toolkit._types",
     "Executor": "toolkit._types",
     "Trace": "toolkit._types",
+    # task sets and grading
+    "Task": "toolkit.tasks",
+    "TaskSet": "toolkit.tasks",
+    "load_tasks": "toolkit.tasks",
+    "Grade": "toolkit.grading",
+    "grader_for": "toolkit.grading",
+    "grade_many": "toolkit.grading",
+    "run_sandboxed": "toolkit.grading",
+    # executors
+    "ExecutorConfig": "toolkit.models",
+    "Profile": "toolkit.models",
+    "PriceTable": "toolkit.models",
+    "LocalServer": "toolkit.models",
+    "build_executors": "toolkit.models",
+    # strategies and live runs
+    "Strategy": "toolkit.strategies",
+    "build_strategy": "toolkit.strategies",
+    "load_spec": "toolkit.runner",
+    "run_spec": "toolkit.runner",
+    # offline evaluation and reports
+    "OutcomeMatrix": "toolkit.outcomes",
+    "import_outcomes": "toolkit.outcomes",
+    "evaluate": "toolkit.analysis",
+    "ThresholdRouter": "toolkit.analysis",
+    "build_cost_report": "toolkit.report",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
