@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS ?= dev,local
 
-.PHONY: demo test lint types pytest notebooks lab bench clean venv sysdeps
+.PHONY: demo demo-live record test lint types pytest notebooks lab bench clean venv sysdeps
 
 venv: $(STAMP)
 
@@ -32,19 +32,31 @@ sysdeps:
 	  else echo "chromium missing and not root: the report rendering tests will be skipped"; fi; \
 	fi
 
+# the main job: single vs routed strategies on the recorded lab, table + cost report
 demo: $(STAMP)
-	$(BIN)/toolkit tasks validate data/tasks
-	$(BIN)/toolkit grade data/tasks/sample.jsonl --answers data/answers/sample_answers.jsonl
+	$(BIN)/toolkit demo --out reports/demo
+
+# the same, re-running the lab for real through the cache (starts the local Gemma server)
+demo-live: $(STAMP)
+	$(BIN)/toolkit demo --live --out reports/demo
+
+# regenerate the recorded runs (data/runs/lab, data/runs/orchestrator)
+record: $(STAMP)
+	$(BIN)/python benchmarks/record_lab.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check toolkit tests benchmarks
-	$(BIN)/ruff format --check toolkit tests benchmarks
+	$(BIN)/ruff check toolkit tests benchmarks notebooks
+	$(BIN)/ruff format --check toolkit tests benchmarks notebooks
 
 types: $(STAMP)
 	$(BIN)/mypy --strict toolkit
 
+# the test suite and the notebooks (nbval), in one pytest run
 pytest: $(STAMP) sysdeps
-	$(BIN)/pytest -q -ra
+	$(BIN)/pytest -q -ra tests notebooks --nbval-lax --nbval-current-env
+
+notebooks: $(STAMP)
+	$(BIN)/pytest -q --nbval-lax --nbval-current-env notebooks/
 
 test: lint types pytest
 
