@@ -1,0 +1,106 @@
+"""The lab's two specialists, fitted on the train split of the lab task set.
+
+- ``specialist-labels.joblib``: TF-IDF + logistic regression from a task's text to its label,
+  for sentiment and topic tasks (it declines every other category);
+- ``specialist-kind.joblib``: the same model predicting the task's *kind*: its category, or
+  for extraction tasks what is extracted (``email``, ``date``, ``amount``). It is the classifier
+  of the lab's classify-then-route strategy.
+
+They are fitted (in a second) rather than committed: scikit-learn pickles are tied to the
+version that wrote them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from toolkit._errors import InputError, located
+from toolkit.tasks._task import Task
+
+LABELS_FILE = "specialist-labels.joblib"
+KIND_FILE = "specialist-kind.joblib"
+LABEL_CATEGORIES = ("sentiment", "topic")
+
+
+def task_kind(task: Task) -> str:
+    """What the kind classifier learns: the category, or the extracted field's kind."""
+    if task.category == "extraction":
+        kind = task.metadata.get("kind")
+        if isinstance(kind, str) and kind:
+            return kind
+    return task.category
+
+
+def fit_lab_specialists(
+    tasks: Iterable[Task], out_dir: str | Path, *, seed: int = 0
+) -> dict[str, Path]:
+    """Fit both lab specialists on the ``train`` tasks; returns ``{file name: path}``."""
+    from toolkit.models import fit_specialist
+
+    chosen = list(tasks)
+    out = Path(out_dir)
+    labels = fit_specialist(
+        chosen, LABEL_CATEGORIES, out / LABELS_FILE, label="target", split="train", seed=seed
+    )
+    kinds = [dataclasses.replace(t, category=task_kind(t)) for t in chosen]
+    kind = fit_specialist(kinds, (), out / KIND_FILE, label="category", split="train", seed=seed)
+    return {LABELS_FILE: labels, KIND_FILE: kind}
+
+
+def prepare_lab(spec: str | Path, *, refit: bool = False) -> list[Path]:
+    """Fit the specialists a lab spec names (by file name) when they are missing.
+
+    Reads the spec's TOML (not the validated spec: validation needs the files to exist),
+    loads its task files and writes the specialists where its ``model_path`` entries point.
+    Returns the files written (empty when every one was there and ``refit`` is False).
+    """
+    spec_path = Path(spec)
+    try:
+        data = tomllib.loads(spec_path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(located(spec_path, None, "spec", f"cannot read: {exc}")) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(located(spec_path, None, "toml", str(exc))) from None
+    base = spec_path.resolve().parent
+    wanted: dict[str, Path] = {}
+    for ex in _tables(data.get("executors")):
+        raw = ex.get("model_path")
+        if ex.get("kind") == "specialist" and isinstance(raw, str):
+            path = Path(raw).expanduser()
+            path = (path if path.is_absolute() else base / path).resolve()
+            if path.name in (LABELS_FILE, KIND_FILE):
+                wanted[path.name] = path
+    todo = {name: p for name, p in wanted.items() if refit or not p.is_file()}
+    if not todo:
+        return []
+    folders = {p.parent for p in todo.values()}
+    if len(folders) != 1:
+        raise InputError(
+            located(
+                spec_path, None, "executors.model_path", "the lab specialists must share a folder"
+            )
+        )
+    from toolkit.tasks import load_tasks
+
+    paths = _tables_paths(data, base, spec_path)
+    tasks = load_tasks(*paths)
+    written = fit_lab_specialists(tasks, folders.pop())
+    return [written[name] for name in sorted(todo)]
+
+
+def _tables(value: Any) -> list[Mapping[str, Any]]:
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _tables_paths(data: Mapping[str, Any], base: Path, spec_path: Path) -> list[Path]:
+    section = data.get("tasks")
+    raw = section.get("paths") if isinstance(section, Mapping) else None
+    if not isinstance(raw, list) or not raw or not all(isinstance(p, str) for p in raw):
+        raise InputError(
+            located(spec_path, None, "tasks.paths", "a list of task files is required")
+        )
+    return [Path(p) if Path(p).is_absolute() else base / p for p in raw]
