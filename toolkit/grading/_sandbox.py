@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -30,10 +31,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from toolkit._errors import ToolkitError
 
@@ -42,6 +43,9 @@ from toolkit._errors import ToolkitError
 SANDBOX_UID_BASE = 1_990_000_000
 #: How many sandboxes may run at once as root, across all processes on the machine.
 SANDBOX_SLOTS = 256
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 _LAUNCHER = Path(__file__).with_name("_launcher.py")
 _PROBE = "import json, math, re, typing, collections, itertools, functools, heapq, hashlib\nprint('ok')\n"
@@ -94,36 +98,6 @@ class SandboxResult:
         return any(p.name == name and p.held for p in self.protections)
 
 
-def run_sandboxed(
-    code: str,
-    *,
-    timeout_s: float = 10.0,
-    memory_mb: int = 512,
-    output_cap_bytes: int = 1_000_000,
-    cpu_s: int | None = None,
-    disk_mb: int = 64,
-    max_files: int = 64,
-    max_procs: int = 16,
-    python: str | None = None,
-    namespaces: bool = True,
-) -> SandboxResult:
-    """Run ``code`` (a Python program) in the sandbox and wait for it; see :func:`arun_sandboxed`."""
-    return asyncio.run(
-        arun_sandboxed(
-            code,
-            timeout_s=timeout_s,
-            memory_mb=memory_mb,
-            output_cap_bytes=output_cap_bytes,
-            cpu_s=cpu_s,
-            disk_mb=disk_mb,
-            max_files=max_files,
-            max_procs=max_procs,
-            python=python,
-            namespaces=namespaces,
-        )
-    )
-
-
 async def arun_sandboxed(
     code: str,
     *,
@@ -168,6 +142,25 @@ async def arun_sandboxed(
         max_procs=max_procs,
         namespaces=namespaces,
     )
+
+
+def _blocking(fn: Callable[_P, Coroutine[Any, Any, _R]], name: str, doc: str) -> Callable[_P, _R]:
+    """A blocking twin of the coroutine function ``fn``: same parameters, runs it to the end."""
+
+    @functools.wraps(fn)
+    def blocking(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return asyncio.run(fn(*args, **kwargs))
+
+    blocking.__name__ = blocking.__qualname__ = name
+    blocking.__doc__ = doc
+    return blocking
+
+
+run_sandboxed = _blocking(
+    arun_sandboxed,
+    "run_sandboxed",
+    "Run ``code`` (a Python program) in the sandbox and wait for it; see :func:`arun_sandboxed`.",
+)
 
 
 def sandbox_protections(python: str | None = None) -> tuple[Protection, ...]:

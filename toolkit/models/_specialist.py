@@ -11,7 +11,6 @@ train split and saved with joblib. Two labels are possible:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +19,7 @@ from toolkit._errors import InputError, MissingDependency
 from toolkit._types import Call, Request
 from toolkit.models._config import ExecutorConfig
 from toolkit.models._failures import ExecutorError
+from toolkit.models._tool import InProcessExecutor
 from toolkit.tasks._task import Task
 
 FORMAT = "toolkit-specialist"
@@ -119,15 +119,13 @@ def fit_specialist(
     return out
 
 
-class SpecialistExecutor:
+class SpecialistExecutor(InProcessExecutor):
     """Answers with the fitted classifier's label; free (cost 0), declines other categories."""
 
     def __init__(
         self, config: ExecutorConfig, on_call: Callable[[Call], None] | None = None
     ) -> None:
-        self.name = config.name
-        self.config = config
-        self.on_call = on_call
+        super().__init__(config, on_call)
         assert config.model_path is not None
         self.path = Path(config.model_path)
         self._loaded: dict[str, Any] | None = None
@@ -164,26 +162,9 @@ class SpecialistExecutor:
         """Predicted labels for ``texts``."""
         return [str(y) for y in self.load()["pipeline"].predict(list(texts))]
 
-    async def complete(self, request: Request) -> Call:
-        """Answer ``request`` (or decline it); reports the call to the ``on_call`` hook."""
-        call = await self.respond(request)
-        if self.on_call is not None:
-            self.on_call(call)
-        return call
+    def answer(self, request: Request) -> str | None:
+        """The predicted label, or None when this specialist declines ``request``."""
+        return self.predict([request.prompt])[0] if self.answers(request) else None
 
-    async def respond(self, request: Request) -> Call:
-        """The call, without the hook (used when this executor stands as a fallback)."""
-        started, t0 = time.time(), time.monotonic()
-        data = self.load()
-        text = self.predict([request.prompt])[0] if self.answers(request) else None
-        return Call(
-            executor=self.name,
-            model=f"specialist:{self.path.name}:{data.get('label')}",
-            text=text or "",
-            declined=text is None,
-            service_s=time.monotonic() - t0,
-            task_id=request.task_id,
-            step=request.step,
-            started_at=started,
-            ended_at=time.time(),
-        )
+    def model_label(self) -> str:
+        return f"specialist:{self.path.name}:{self.load().get('label')}"

@@ -13,6 +13,7 @@ import math
 import operator
 import re
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -143,8 +144,12 @@ def extract(pattern: str, text: str) -> str | None:
     return m.group(1) if regex.groups else m.group(0)
 
 
-class ToolExecutor:
-    """A deterministic tool; free (cost 0) and instant. Declines what it cannot do."""
+class InProcessExecutor(ABC):
+    """Base of the executors that answer in this process (tool, specialist): no provider, cost 0.
+
+    A subclass says what it answers (``answer``, None to decline) and the call's ``model``
+    (``model_label``).
+    """
 
     def __init__(
         self, config: ExecutorConfig, on_call: Callable[[Call], None] | None = None
@@ -153,17 +158,13 @@ class ToolExecutor:
         self.config = config
         self.on_call = on_call
 
+    @abstractmethod
     def answer(self, request: Request) -> str | None:
-        """The tool's answer, or None to decline."""
-        if self.config.categories and request.category not in self.config.categories:
-            return None
-        if self.config.tool == "arithmetic":
-            try:
-                return solve_arithmetic(request.prompt)
-            except CannotCompute:
-                return None
-        assert self.config.pattern is not None
-        return extract(self.config.pattern, request.prompt)
+        """The answer to ``request``, or None to decline."""
+
+    @abstractmethod
+    def model_label(self) -> str:
+        """The ``model`` recorded on this executor's calls."""
 
     async def complete(self, request: Request) -> Call:
         """Answer ``request`` (or decline it); reports the call to the ``on_call`` hook."""
@@ -178,7 +179,7 @@ class ToolExecutor:
         text = self.answer(request)
         return Call(
             executor=self.name,
-            model=f"tool:{self.config.tool}",
+            model=self.model_label(),
             text=text or "",
             declined=text is None,
             service_s=time.monotonic() - t0,
@@ -187,3 +188,22 @@ class ToolExecutor:
             started_at=started,
             ended_at=time.time(),
         )
+
+
+class ToolExecutor(InProcessExecutor):
+    """A deterministic tool; free (cost 0) and instant. Declines what it cannot do."""
+
+    def answer(self, request: Request) -> str | None:
+        """The tool's answer, or None to decline."""
+        if self.config.categories and request.category not in self.config.categories:
+            return None
+        if self.config.tool == "arithmetic":
+            try:
+                return solve_arithmetic(request.prompt)
+            except CannotCompute:
+                return None
+        assert self.config.pattern is not None
+        return extract(self.config.pattern, request.prompt)
+
+    def model_label(self) -> str:
+        return f"tool:{self.config.tool}"

@@ -34,22 +34,25 @@ FloatArray = npt.NDArray[np.float64]
 
 FORMATS = ("routerbench", "routellm", "long", "run")
 
+#: Every field of the ``long`` format, in its column order.
+LONG_FIELDS = (
+    "prompt_id",
+    "prompt",
+    "category",
+    "model",
+    "score",
+    "tokens_in",
+    "tokens_out",
+    "cost_usd",
+    "latency_s",
+    "split",
+)
+
 #: The fields ``--columns`` can map, per format.
 FORMAT_FIELDS: dict[str, tuple[str, ...]] = {
     "routerbench": ("sample_id", "prompt", "eval_name"),
     "routellm": ("prompt",),
-    "long": (
-        "prompt_id",
-        "prompt",
-        "category",
-        "model",
-        "score",
-        "tokens_in",
-        "tokens_out",
-        "cost_usd",
-        "latency_s",
-        "split",
-    ),
+    "long": LONG_FIELDS,
     "run": (),
 }
 LONG_REQUIRED = ("prompt_id", "prompt", "category", "model", "score")

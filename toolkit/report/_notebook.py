@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from toolkit._errors import InputError, located
+from toolkit.outcomes._importers import LONG_FIELDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,18 +69,7 @@ __all__ = [
 ]
 
 #: The columns ``export_long_csv`` writes: the ``long`` import format, every optional field.
-LONG_CSV_COLUMNS = (
-    "prompt_id",
-    "prompt",
-    "category",
-    "model",
-    "score",
-    "tokens_in",
-    "tokens_out",
-    "cost_usd",
-    "latency_s",
-    "split",
-)
+LONG_CSV_COLUMNS = LONG_FIELDS
 
 
 # ----- small things -----

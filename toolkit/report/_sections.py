@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from toolkit.report import _figures as figs
+from toolkit.report._notebook import frontier_points
 from toolkit.report._render import Block, Bullets, Heading, Image, Para, Section, Table, excerpt
 
 if TYPE_CHECKING:
@@ -248,25 +249,7 @@ def _per_task(total: Any, n: int) -> float | None:
 def _frontier_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
     ev = a.evaluation
     n = int(ev["n_test"])
-    points = []
-    for r in a.rows:
-        e = r.entry
-        cost = e.get("cost_per_task")
-        q = e.get("quality")
-        if cost is None or q is None:
-            continue
-        kind = "live" if r.how == "live" else r.family.partition(":")[0]
-        kind = kind if kind in ("single", "oracle", "live") else "offline"
-        points.append(
-            {
-                "family": r.family,
-                "label": r.name,
-                "cost": float(cost),
-                "quality": float(q),
-                "kind": kind,
-                "annotate": kind in ("single", "live", "oracle"),
-            }
-        )
+    points = frontier_points(a)
     frontier = [
         (float(f["cost_usd"]) / n, float(f["quality"]))
         for f in ev.get("frontier", [])

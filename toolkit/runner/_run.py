@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -20,10 +21,10 @@ import platform
 import sys
 import time
 from collections import Counter
-from collections.abc import Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 from toolkit._errors import BudgetExceeded, InputError, ReplayMiss, ToolkitError, located
 from toolkit._types import Call, Executor, Request, Trace
@@ -47,6 +48,7 @@ _EXIT: dict[str, int] = {
 }
 
 T = TypeVar("T")
+_P = ParamSpec("_P")
 
 
 @dataclass(frozen=True)
@@ -149,39 +151,6 @@ class RunSummary:
 # the public entry points
 
 
-def run_spec(
-    spec: str | Path | Spec,
-    *,
-    out: str | Path | None = None,
-    budget: float | None = None,
-    concurrency: int | None = None,
-    resume: bool = False,
-    replay: bool = False,
-    dry_run: bool = False,
-    progress: bool | None = None,
-) -> RunSummary:
-    """Run a benchmark spec and write its run directory; returns how it went.
-
-    ``out`` defaults to ``runs/<spec name>-<timestamp>``; an existing non-empty directory is
-    an error unless ``resume``. ``budget`` (USD) caps what the whole run pays, resumes
-    included. ``replay`` never calls a provider. ``dry_run`` plans and prices the run and
-    calls nothing. ``progress`` shows a progress bar on stderr (None: when it is a TTY).
-    Raises ``InputError`` for bad input; budget stops and replay misses are statuses.
-    Works inside a running event loop too (a notebook): it then runs in a worker thread.
-    """
-    coro = arun_spec(
-        spec,
-        out=out,
-        budget=budget,
-        concurrency=concurrency,
-        resume=resume,
-        replay=replay,
-        dry_run=dry_run,
-        progress=progress,
-    )
-    return _run_sync(coro)
-
-
 def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
     try:
         asyncio.get_running_loop()
@@ -251,6 +220,33 @@ async def arun_spec(
         started=started,
     )
     return await runner.run()
+
+
+def _blocking(fn: Callable[_P, Coroutine[Any, Any, T]], name: str, doc: str) -> Callable[_P, T]:
+    """The blocking form of the coroutine function ``fn`` (same parameters; see ``_run_sync``)."""
+
+    @functools.wraps(fn)
+    def blocking(*args: _P.args, **kwargs: _P.kwargs) -> T:
+        return _run_sync(fn(*args, **kwargs))
+
+    blocking.__name__ = blocking.__qualname__ = name
+    blocking.__doc__ = doc
+    return blocking
+
+
+run_spec = _blocking(
+    arun_spec,
+    "run_spec",
+    """Run a benchmark spec and write its run directory; returns how it went.
+
+    ``out`` defaults to ``runs/<spec name>-<timestamp>``; an existing non-empty directory is
+    an error unless ``resume``. ``budget`` (USD) caps what the whole run pays, resumes
+    included. ``replay`` never calls a provider. ``dry_run`` plans and prices the run and
+    calls nothing. ``progress`` shows a progress bar on stderr (None: when it is a TTY).
+    Raises ``InputError`` for bad input; budget stops and replay misses are statuses.
+    Works inside a running event loop too (a notebook): it then runs in a worker thread.
+    """,
+)
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from toolkit._errors import InputError
-from toolkit._types import Call
+from toolkit._types import Call, Trace
 from toolkit.strategies._base import StrategyContext
+from toolkit.strategies._single import call_error
 from toolkit.tasks._task import Task
 
 TASKS_KEY = "tasks"
@@ -82,6 +83,20 @@ def sequential_latency(calls: Iterable[Call]) -> float:
     queue, not the strategy's latency; it stays in each call record.
     """
     return sum(c.service_s for c in calls)
+
+
+async def routed_call(task: Task, ctx: StrategyContext, executor: str, info: Any) -> Trace:
+    """Send ``task`` to the chosen ``executor`` and wrap its one call in a trace with ``info``."""
+    call = await ctx.executor(executor).complete(ctx.request(task, executor))
+    error = call_error(call)
+    return Trace(
+        answer=call.text if error is None else "",
+        calls=(call,),
+        route=(call.executor,),
+        latency_s=sequential_latency([call]),
+        error=error,
+        info=info,
+    )
 
 
 def parallel_latency(calls: Sequence[Call]) -> float:

@@ -30,9 +30,8 @@ from toolkit.strategies._routed_common import (
     CONFIGS_KEY,
     PRICES_KEY,
     REGISTRY_KEY,
-    sequential_latency,
+    routed_call,
 )
-from toolkit.strategies._single import call_error
 from toolkit.tasks._task import Task
 
 if TYPE_CHECKING:
@@ -413,16 +412,7 @@ class Rules:
             for r in self.config.rules
         ):
             info["input_tokens"] = estimate_input_tokens(task)
-        call = await ctx.executor(executor).complete(ctx.request(task, executor))
-        error = call_error(call)
-        return Trace(
-            answer=call.text if error is None else "",
-            calls=(call,),
-            route=(call.executor,),
-            latency_s=sequential_latency([call]),
-            error=error,
-            info=info,
-        )
+        return await routed_call(task, ctx, executor, info)
 
     def __repr__(self) -> str:
         return f"Rules(name={self.name!r}, rules={len(self.config.rules)})"

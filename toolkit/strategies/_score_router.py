@@ -36,9 +36,8 @@ from toolkit.strategies._routed_common import (
     context_tasks,
     info_value,
     resolve_existing,
-    sequential_latency,
+    routed_call,
 )
-from toolkit.strategies._single import call_error
 from toolkit.tasks._task import Task
 
 if TYPE_CHECKING:
@@ -403,16 +402,7 @@ class ScoreRouter:
     async def run(self, task: Task, ctx: StrategyContext) -> Trace:
         self.prepare(ctx)
         executor, info = self.choose(task)
-        call = await ctx.executor(executor).complete(ctx.request(task, executor))
-        error = call_error(call)
-        return Trace(
-            answer=call.text if error is None else "",
-            calls=(call,),
-            route=(call.executor,),
-            latency_s=sequential_latency([call]),
-            error=error,
-            info=info,
-        )
+        return await routed_call(task, ctx, executor, info)
 
     def __repr__(self) -> str:
         return f"ScoreRouter(name={self.name!r}, executors={self.config.executors!r})"
