@@ -14,8 +14,11 @@ score), made up for timing only. In the same run it times:
   taken as RouteLLM takes them (``pandas.qcut`` bin edges).
 
 Prints one JSON object. Figures are medians of ``--repeats`` runs; the loop runs once (it is
-slow) unless ``--loop-repeats`` says otherwise. Targets: the curve under 0.5 s, within 1.5x of
-the numpy reference, and at least 100x faster than the loop.
+slow) unless ``--loop-repeats`` says otherwise. ``--loop-timed K`` times the loop on K of its
+thresholds (evenly spread, the last included) and extrapolates linearly to all of them: the
+frame and bins once (timed apart) plus K's per-threshold cost times ``--thresholds``; the JSON
+then says so (``routellm_loop_extrapolated``, ``routellm_loop_note``). Targets: the curve
+under 0.5 s, within 1.5x of the numpy reference, and at least 100x faster than the loop.
 """
 
 from __future__ import annotations
@@ -61,19 +64,30 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]
 
 
 def routellm_style_loop(
-    strong: FloatArray, weak: FloatArray, router: FloatArray, n_thresholds: int
+    strong: FloatArray,
+    weak: FloatArray,
+    router: FloatArray,
+    n_thresholds: int,
+    only: int | None = None,
 ) -> list[tuple[float, float, float]]:
-    """Per threshold, what RouteLLM's benchmark loop does: (threshold, accuracy %, strong %)."""
+    """Per threshold, what RouteLLM's benchmark loop does: (threshold, accuracy %, strong %).
+
+    ``only``: evaluate just that many of the ``n_thresholds`` thresholds, evenly spread (the
+    last one included), for a timing extrapolated linearly to all of them.
+    """
     import pandas as pd
 
     df = pd.DataFrame({"strong-model": strong, "weak-model": weak, "strong_win_rates": router})
     _, thresholds = pd.qcut(df["strong_win_rates"], n_thresholds - 1, retbins=True)
+    last = len(thresholds) - 1
+    picked = list(range(len(thresholds)))
+    if only is not None and only < len(thresholds):
+        picked = sorted({round(float(x)) for x in np.linspace(0, last, max(1, only))})
     out = []
-    for i, threshold in enumerate(thresholds):
+    for i in picked:
+        threshold = thresholds[i]
         selection = (
-            df["strong_win_rates"] >= threshold
-            if i != len(thresholds) - 1
-            else df["strong_win_rates"] > threshold
+            df["strong_win_rates"] >= threshold if i != last else df["strong_win_rates"] > threshold
         )
         results = np.where(selection, df["strong-model"], df["weak-model"])
         models = np.where(selection, "strong-model", "weak-model")
@@ -83,6 +97,14 @@ def routellm_style_loop(
     return out
 
 
+def loop_setup(strong: FloatArray, weak: FloatArray, router: FloatArray, n_thresholds: int) -> None:
+    """The loop's one-off part (the frame and the qcut bins), timed apart for extrapolation."""
+    import pandas as pd
+
+    df = pd.DataFrame({"strong-model": strong, "weak-model": weak, "strong_win_rates": router})
+    pd.qcut(df["strong_win_rates"], n_thresholds - 1, retbins=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -90,8 +112,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=7, help="runs of the fast paths")
     parser.add_argument("--loop-repeats", type=int, default=1, help="runs of the slow loop")
     parser.add_argument("--thresholds", type=int, default=100, help="thresholds of the loop")
+    parser.add_argument(
+        "--loop-timed",
+        type=int,
+        default=None,
+        help="time the loop on this many of its thresholds (evenly spread) and extrapolate "
+        "linearly to --thresholds (default: time them all)",
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (figures mean nothing)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.quick:
+        args.n, args.repeats, args.thresholds, args.loop_timed = 20_000, 2, 10, 4
 
     from toolkit.analysis import threshold_curve
 
@@ -116,8 +148,19 @@ def main(argv: list[str] | None = None) -> int:
     t_numpy, all_numpy, _ = timed(numpy_reference, args.repeats)
     t_keys, _, _ = timed(keys_only, args.repeats)
     t_loop, all_loop, loop_points = timed(
-        lambda: routellm_style_loop(strong, weak, router, args.thresholds), args.loop_repeats
+        lambda: routellm_style_loop(strong, weak, router, args.thresholds, args.loop_timed),
+        args.loop_repeats,
     )
+    loop_timed = len(loop_points)
+    extrapolated = loop_timed < args.thresholds
+    t_loop_measured = t_loop
+    t_setup = 0.0
+    if extrapolated:  # the one-off part once, the per-threshold part scaled to all of them
+        t_setup, _, _ = timed(
+            lambda: loop_setup(strong, weak, router, args.thresholds), args.loop_repeats
+        )
+        per = max(0.0, t_loop - t_setup) / loop_timed
+        t_loop = t_setup + per * args.thresholds
 
     # The loop's points lie on the toolkit's curve: check it at each loop threshold.
     worst = 0.0
@@ -158,8 +201,19 @@ def main(argv: list[str] | None = None) -> int:
             "numpy_sort_keys_only_s": t_keys,
             "ratio_to_keys_only": t_toolkit / t_keys,
             "routellm_loop_s": t_loop,
-            "routellm_loop_thresholds": len(loop_points),
-            "routellm_loop_per_threshold_s": t_loop / max(1, len(loop_points)),
+            "routellm_loop_thresholds": args.thresholds if extrapolated else len(loop_points),
+            "routellm_loop_per_threshold_s": t_loop / max(1, args.thresholds),
+            "routellm_loop_extrapolated": extrapolated,
+            "routellm_loop_timed_thresholds": loop_timed,
+            "routellm_loop_timed_s": t_loop_measured,
+            "routellm_loop_setup_s": t_setup if extrapolated else None,
+            "routellm_loop_note": (
+                f"timed on {loop_timed} of the {args.thresholds} thresholds (evenly spread) and "
+                "extrapolated linearly: the frame and bins once, plus the timed per-threshold "
+                f"cost x {args.thresholds}"
+                if extrapolated
+                else f"timed on all {loop_timed} thresholds"
+            ),
             "loop_points_max_abs_diff_from_curve": worst,
             "toolkit_runs_s": all_toolkit,
             "numpy_runs_s": all_numpy,

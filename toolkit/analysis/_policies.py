@@ -168,22 +168,42 @@ def routed(matrix: OutcomeMatrix, cost: FloatArray, choice: IntArray) -> Outcome
     )
 
 
-def cascaded(matrix: OutcomeMatrix, cost: FloatArray, stages: IntArray, stop: IntArray) -> Outcome:
+def cascaded(
+    matrix: OutcomeMatrix,
+    cost: FloatArray,
+    stages: IntArray,
+    stop: IntArray,
+    *,
+    sums: tuple[FloatArray, FloatArray] | None = None,
+) -> Outcome:
     """The outcome of a cascade that tried ``stages`` in order and accepted stage ``stop[i]``.
 
-    Cost and latency add up over every stage tried (the calls are sequential).
+    Cost and latency add up over every stage tried (the calls are sequential). ``sums`` are
+    :func:`stage_sums` of the same matrix, cost and stages, when the caller already has them
+    (a family of thresholds shares them).
     """
     rows = np.arange(matrix.n_tasks)
-    cum_cost = np.cumsum(cost[:, stages], axis=1)
-    cum_lat = np.cumsum(matrix.latency_s[:, stages], axis=1)
+    cum_cost, cum_lat = sums if sums is not None else stage_sums(matrix, cost, stages)
     share = np.zeros(matrix.n_executors)
-    for j, e in enumerate(stages):
-        share[e] = float(np.mean(stop >= j)) if matrix.n_tasks else 0.0
+    if matrix.n_tasks:
+        reached = np.bincount(stop, minlength=len(stages))[::-1].cumsum()[::-1]
+        for j, e in enumerate(stages):
+            share[e] = float(reached[j] / matrix.n_tasks)
     return Outcome(
         score=matrix.score[rows, stages[stop]],
         cost=cum_cost[rows, stop],
         latency=cum_lat[rows, stop],
         share=share,
+    )
+
+
+def stage_sums(
+    matrix: OutcomeMatrix, cost: FloatArray, stages: IntArray
+) -> tuple[FloatArray, FloatArray]:
+    """Cost and latency summed over the first 1, 2, ... stages of a cascade, per task."""
+    return (
+        np.cumsum(cost[:, stages], axis=1),
+        np.cumsum(matrix.latency_s[:, stages], axis=1),
     )
 
 
@@ -333,8 +353,13 @@ def cascade_stages(data: EvalData) -> IntArray:
 def cascade_stop(pred: FloatArray, stages: IntArray, threshold: float) -> IntArray:
     """The stage each task stops at: the first whose predicted success >= threshold, else
     the last."""
-    acc = pred[:, stages[:-1]] >= threshold
-    last = len(stages) - 1
+    return _stop_at(pred[:, stages[:-1]], threshold)
+
+
+def _stop_at(early: FloatArray, threshold: float) -> IntArray:
+    """:func:`cascade_stop` given ``early``, the predictions of every stage but the last."""
+    acc = early >= threshold
+    last = early.shape[1]
     stop: IntArray = np.where(acc.any(axis=1), acc.argmax(axis=1), last)
     return stop
 
@@ -351,6 +376,10 @@ def cascade(data: EvalData, signal: str) -> list[Setting]:
     grid = sorted({float(x) for x in np.quantile(pooled, SHARE_GRID)})
     grid.append(float(np.nextafter(pooled.max(), np.inf)))
     names = [data.executors[j] for j in stages]
+    # shared by every threshold: the stages' running sums and the early stages' predictions
+    sums_te = stage_sums(data.test, data.test_cost, stages)
+    sums_tr = stage_sums(data.train, data.train_cost, stages)
+    early_te, early_tr = p_test[:, stages[:-1]], p_train[:, stages[:-1]]
     out = []
     for t in grid:
         out.append(
@@ -358,9 +387,11 @@ def cascade(data: EvalData, signal: str) -> list[Setting]:
                 family=name,
                 name=name,
                 params={"threshold": t, "stages": names},
-                test=cascaded(data.test, data.test_cost, stages, cascade_stop(p_test, stages, t)),
+                test=cascaded(
+                    data.test, data.test_cost, stages, _stop_at(early_te, t), sums=sums_te
+                ),
                 train=cascaded(
-                    data.train, data.train_cost, stages, cascade_stop(p_train, stages, t)
+                    data.train, data.train_cost, stages, _stop_at(early_tr, t), sums=sums_tr
                 ),
             )
         )

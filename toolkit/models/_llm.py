@@ -380,11 +380,12 @@ class LLMExecutor:
             kwargs.update(stream=True, stream_options={"include_usage": True})
         start = time.monotonic()
         try:
-            resp = await asyncio.wait_for(fn(**kwargs), self.config.timeout_s + 5.0)
+            # asyncio.timeout rather than wait_for: no extra task per call (same TimeoutError)
+            async with asyncio.timeout(self.config.timeout_s + 5.0):
+                resp = await fn(**kwargs)
             if stream:
-                return await asyncio.wait_for(
-                    _consume_stream(resp, chat, start), self.config.timeout_s + 5.0
-                )
+                async with asyncio.timeout(self.config.timeout_s + 5.0):
+                    return await _consume_stream(resp, chat, start)
         except ProviderError:
             raise
         except asyncio.CancelledError:
@@ -500,17 +501,22 @@ class LLMExecutor:
             if route is None:
                 break
             reservation: Reservation | None = None
-            if self.ctx.budget is not None and worst is None:
+            # the worst case is needed up front only to hold its place under a cap; without
+            # a cap it is worked out when a failure may have been billed (counting the prompt
+            # tokens costs about as much as the rest of the toolkit's work on a call)
+            capped = self.ctx.budget is not None and self.ctx.budget.cap_usd is not None
+            if capped and worst is None:
                 worst = await self._worst_case(model, route, payload, settings, pricing)
             wait_from = time.monotonic()
             if self.rpm is not None:
                 await self.rpm.wait()
             async with self.slots.semaphore(route.provider):
                 if self.ctx.budget is not None:
-                    assert worst is not None
                     what = f"task {request.task_id!r} on executor {self.name!r} ({model})"
                     try:
-                        reservation = await self.ctx.budget.reserve(worst, what)
+                        # worst is None only without a cap, where any amount fits
+                        held = worst if worst is not None else 0.0
+                        reservation = await self.ctx.budget.reserve(held, what)
                     except BudgetExceeded as exc:
                         if tally.attempts == 0:
                             raise
@@ -526,7 +532,9 @@ class LLMExecutor:
                     failure = exc
                 except BaseException:
                     if reservation is not None and self.ctx.budget is not None:
-                        self.ctx.budget.settle(reservation, reservation.amount)
+                        if worst is None:  # no cap: count offline (no await suspends here)
+                            worst = await self._worst_case(model, None, payload, settings, pricing)
+                        self.ctx.budget.settle(reservation, worst)
                     raise
                 finally:
                     took = time.monotonic() - began
@@ -691,7 +699,7 @@ class LLMExecutor:
             return pricing.cost(0, 0, 0, took)
         if not failure.maybe_billed:
             return 0.0
-        if reservation is not None:
+        if reservation is not None and worst is not None:
             return reservation.amount
         if worst is None:
             worst = await self._worst_case(model, route, payload, settings, pricing)
