@@ -93,16 +93,6 @@ def retry_after_of(exc: BaseException) -> float | None:
     return None
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and the exceptions it was raised from (cause or context), without cycles."""
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and all(current is not e for e in seen) and len(seen) < 10:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
-
-
 def classify(exc: BaseException) -> ProviderError:
     """Turn an exception from litellm (or the transport) into a ProviderError."""
     import httpx
@@ -113,11 +103,8 @@ def classify(exc: BaseException) -> ProviderError:
     timeout = isinstance(
         exc, asyncio.TimeoutError | TimeoutError | openai.APITimeoutError | httpx.TimeoutException
     )
-    # litellm re-raises a reset or cut connection as a 500 "Connection error.": look down
-    # the exception chain, since the provider may have done (and billed) the work.
-    connection = (not timeout) and any(
-        isinstance(e, openai.APIConnectionError | httpx.TransportError | ConnectionError)
-        for e in _chain(exc)
+    connection = (not timeout) and isinstance(
+        exc, openai.APIConnectionError | httpx.TransportError | ConnectionError
     )
     if timeout:
         status = None
