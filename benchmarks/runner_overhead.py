@@ -20,11 +20,18 @@ much is which, and do not depend on the wall clock of a shared machine:
   in process, by an instant fake that returns the answer (SYNTHETIC responses), so only the
   toolkit's work is left. ``ratio_predicted_from_cpu`` is bare CPU / (bare CPU + toolkit's own).
 
+A third way is timed as a diagnostic, after each pair: the toolkit with
+``TOOLKIT_INLINE_PREP=0``, so litellm's request preparation takes its own thread hop as it
+does for a bare caller (the runner's loop otherwise prepares OpenAI-compatible requests in the
+loop's thread: see ``toolkit/models/_litellm.py``). ``thread_hop_share_of_bare`` is that
+run's throughput over bare litellm's, the like-for-like cost of the toolkit's own work.
+
 The tasks are SYNTHETIC echo tasks (see ``_live.py``).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from types import SimpleNamespace
@@ -79,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
     bare: list[Timing] = []
     tool: list[Timing] = []
+    hop: list[Timing] = []
     cpu_bare: list[float] = []
     cpu_tool: list[float] = []
     with stub_server(0.0) as url:
@@ -97,6 +105,13 @@ def main(argv: list[str] | None = None) -> int:
                     check(t, "toolkit")
                     tool.append(t)
                     cpu_tool.append((time.process_time() - c0) / n * 1000.0)
+            os.environ["TOOLKIT_INLINE_PREP"] = "0"  # the diagnostic: litellm's thread hop
+            try:
+                t, _info = run_toolkit(url, n, c)
+            finally:
+                del os.environ["TOOLKIT_INLINE_PREP"]
+            check(t, "toolkit with litellm's thread hop")
+            hop.append(t)
         profile = None
         if args.profile:
             from pyinstrument import Profiler
@@ -122,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         "bare_runs_calls_per_s": [t.throughput for t in bare],
         "toolkit_runs_calls_per_s": [t.throughput for t in tool],
         "pairwise_ratios": pairs,
+        "thread_hop_calls_per_s": median([t.throughput for t in hop]),
+        "thread_hop_runs_calls_per_s": [t.throughput for t in hop],
+        "thread_hop_share_of_bare": median([t.throughput for t in hop]) / thr_bare,
         "median_pairwise_ratio": median(pairs),
         "bare_cpu_ms_per_call": cb,
         "toolkit_cpu_ms_per_call": ct,

@@ -50,6 +50,7 @@ def test_runner_overhead_quick_runs_both_ways_and_the_fake() -> None:
     assert d["bare_calls_per_s"] > 0 and d["toolkit_calls_per_s"] > 0
     assert 0 < d["toolkit_own_cpu_ms_per_call"] < d["toolkit_cpu_ms_per_call"]
     assert 0 < d["ratio_predicted_from_cpu"] < 1
+    assert len(d["thread_hop_runs_calls_per_s"]) == 1 and d["thread_hop_share_of_bare"] > 0
 
 
 def test_concurrency_scaling_quick_reports_every_level() -> None:

@@ -9,7 +9,6 @@ or ``$TOOLKIT_LOCAL_URL``. This is the command-line model tool the CLI executor 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -106,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         Profile,
         aclose_clients,
         build_executors,
+        run_coroutine,
     )
 
     model = _model(args)
@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             await aclose_clients()
 
-    call = asyncio.run(go())
+    call = run_coroutine(go())
     if args.usage:
         usage = {
             "model": call.model,

@@ -21,7 +21,7 @@ from toolkit.models._knob import (
     role_env,
     task_model_override,
 )
-from toolkit.models._litellm import aclose_clients, import_litellm, litellm_version
+from toolkit.models._litellm import aclose_clients, import_litellm, litellm_version, run_coroutine
 from toolkit.models._llm import LLMExecutor
 from toolkit.models._local_server import LocalServer, gemma_path, local_server_available
 from toolkit.models._prices import ModelPrice, ModelSpec, PriceTable, UnpricedModelError, model_spec
@@ -62,6 +62,7 @@ __all__ = [
     "model_spec",
     "resolve_model",
     "role_env",
+    "run_coroutine",
     "solve_arithmetic",
     "task_model_override",
     "uses_local_server",

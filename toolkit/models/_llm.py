@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import math
 import os
@@ -31,7 +32,12 @@ from toolkit.models._cache import ResponseCache
 from toolkit.models._config import ExecutorConfig
 from toolkit.models._failures import NeedsLocalServer, ProviderError, classify
 from toolkit.models._knob import RESOLVED_MODEL_ENV, resolve_model
-from toolkit.models._litellm import import_litellm, text_completion_client
+from toolkit.models._litellm import (
+    import_litellm,
+    inline_prep,
+    inline_prep_allowed,
+    text_completion_client,
+)
 from toolkit.models._prices import ModelPrice, UnpricedModelError
 from toolkit.models._prompt import payload_text, render_payload, render_settings
 
@@ -67,6 +73,8 @@ class Route:
     api_key: str | None
     local: bool
     provider: str
+    #: litellm may prepare the request on the event loop (see ``toolkit.models._litellm``)
+    inline_prep: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,6 +191,15 @@ def _usage_counts(usage: Any) -> tuple[int, int, int, int]:
     return tin, tout, cache, reasoning
 
 
+@functools.lru_cache(maxsize=256)
+def _litellm_provider(model: str) -> str:
+    """litellm's provider for a model string (``gpt-4o-mini`` -> ``openai``)."""
+    try:
+        return str(import_litellm().get_llm_provider(model)[1])
+    except Exception:  # unknown to litellm: group by prefix; the call will say why
+        return model.split("/", 1)[0] if "/" in model else model
+
+
 class LLMExecutor:
     """An executor backed by a language model: kinds ``litellm``, ``local`` and ``cli``."""
 
@@ -234,7 +251,8 @@ class LLMExecutor:
                     "serve-local` and set TOOLKIT_LOCAL_URL, or pass local_url"
                 )
             prefix = "text-completion-openai/" if mode == "completion" else "openai/"
-            return Route(prefix + alias, url, "none", True, "local")
+            inline = inline_prep_allowed(prefix.rstrip("/"), self.env)
+            return Route(prefix + alias, url, "none", True, "local", inline)
         api_base = c.api_base if c.kind == "litellm" else None
         key: str | None = None
         if c.api_key_env:
@@ -249,14 +267,9 @@ class LLMExecutor:
         lm = model
         if mode == "completion" and api_base and model.startswith("openai/"):
             lm = "text-completion-openai/" + model[len("openai/") :]
-        if api_base:
-            provider = api_base
-        else:
-            try:
-                provider = str(import_litellm().get_llm_provider(model)[1])
-            except Exception:  # unknown to litellm: group by prefix; the call will say why
-                provider = model.split("/", 1)[0] if "/" in model else model
-        return Route(lm, api_base, key, False, provider)
+        litellm_provider = _litellm_provider(lm)
+        inline = inline_prep_allowed(litellm_provider, self.env)
+        return Route(lm, api_base, key, False, api_base or litellm_provider, inline)
 
     def pricing(self, model: str) -> Pricing:
         """How calls to ``model`` are priced; raises UnpricedModelError when it cannot be."""
@@ -381,8 +394,9 @@ class LLMExecutor:
         start = time.monotonic()
         try:
             # asyncio.timeout rather than wait_for: no extra task per call (same TimeoutError)
-            async with asyncio.timeout(self.config.timeout_s + 5.0):
-                resp = await fn(**kwargs)
+            with inline_prep(route.inline_prep):
+                async with asyncio.timeout(self.config.timeout_s + 5.0):
+                    resp = await fn(**kwargs)
             if stream:
                 async with asyncio.timeout(self.config.timeout_s + 5.0):
                     return await _consume_stream(resp, chat, start)

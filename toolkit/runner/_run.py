@@ -152,12 +152,14 @@ class RunSummary:
 
 
 def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    from toolkit.models import run_coroutine
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        return run_coroutine(coro)
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="toolkit-run") as pool:
-        return pool.submit(asyncio.run, coro).result()
+        return pool.submit(run_coroutine, coro).result()
 
 
 async def arun_spec(
