@@ -1,22 +1,20 @@
 """SYNTHETIC run directories for the notebook-helper tests, written with RunWriter.
 
 ``write_matrix_run``: three executors recorded on every task (``single:<executor>`` rows) over
-two categories, plus one live strategy with its own classifier calls. ``write_orchestrated_run``:
+two categories, plus one live strategy with its own classifier calls (``tests/synthetic_runs.py``). ``write_orchestrated_run``:
 one single-model strategy and one orchestrated strategy whose traces hold plans, step states
 and step times, with a call per step. Every number here is made up (seeded).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import numpy as np
+import synthetic_runs
 
 from toolkit.runs import CallRecord, Manifest, ResultRecord, RunWriter
 
 CATEGORIES = ("math", "sentiment")
-EXECUTORS = ("tiny", "mid", "calc")
 HOURLY_RATE = 0.05  # synthetic hourly rate of the "tiny" local executor
 WORDS = {
     "math": ["add", "sum", "multiply", "number", "plus", "total", "twice", "half"],
@@ -32,122 +30,19 @@ QUALITY = {
 
 def write_matrix_run(root: Path, *, n_tasks: int = 120, seed: int = 3) -> Path:
     """A SYNTHETIC run with a full outcome matrix and one live strategy; returns the run."""
-    rng = np.random.default_rng(seed)
-    root.mkdir(parents=True, exist_ok=True)
-    task_file = root / "synthetic_tasks.jsonl"
-    run = root / "run"
-    tasks = []
-    for i in range(n_tasks):
-        cat = CATEGORIES[i % len(CATEGORIES)]
-        text = f"synthetic {cat} task {i}: " + " ".join(rng.choice(WORDS[cat], size=6))
-        split = "train" if i % 3 else "test"
-        tasks.append(
-            {"id": f"t{i:03d}", "input": text, "category": cat, "split": split, "target": "x"}
-        )
-    task_file.write_text("".join(json.dumps(t) + "\n" for t in tasks), encoding="utf-8")
-    spec = {
-        "name": "synthetic-notebook-fixture",
-        "description": "SYNTHETIC run for the notebook helper tests",
-        "tasks": {"paths": [str(task_file)]},
-        "local": {"hourly_rate_usd": HOURLY_RATE},
-        "executors": [
-            {"name": "tiny", "kind": "local", "model": "gemma-3-270m"},
-            {"name": "mid", "kind": "litellm", "model": "gpt-4o-mini"},
-            {"name": "calc", "kind": "tool", "tool": "arithmetic"},
-        ],
-        "strategies": [{"kind": "single"}, {"kind": "classify_then_route"}],
-    }
-    manifest = Manifest(
+    return synthetic_runs.write_matrix_run(
+        root,
         name="synthetic-notebook-fixture",
-        spec=spec,
-        status="running",
-        local_hourly_rate_usd=HOURLY_RATE,
-        executor_hourly_rates_usd={"tiny": HOURLY_RATE},
+        categories=CATEGORIES,
+        words=WORDS,
+        quality=QUALITY,
+        hourly_rate=HOURLY_RATE,
+        n_tasks=n_tasks,
+        seed=seed,
+        split=lambda i: "train" if i % 3 else "test",
+        text=lambda i, cat, words: f"synthetic {cat} task {i}: {words}",
+        answer=lambda i, task_id: "synthetic answer",
     )
-    writer = RunWriter.create(run, manifest)
-    models = {"tiny": "local/gemma-3-270m", "mid": "gpt-4o-mini", "calc": "tool/arithmetic"}
-    for t in tasks:
-        cat = t["category"]
-        outcome = {}
-        for e in EXECUTORS:
-            ok = bool(rng.random() < QUALITY[e][cat])
-            tin, tout = int(rng.integers(40, 400)), int(rng.integers(2, 40))
-            latency = float(rng.uniform(0.4, 1.5) if e == "mid" else rng.uniform(0.05, 0.4))
-            if e == "tiny":
-                cost = latency * HOURLY_RATE / 3600
-            elif e == "mid":
-                cost = (tin * 0.15 + tout * 0.60) / 1e6
-            else:
-                cost = 0.0
-            outcome[e] = (ok, tin, tout, latency, cost)
-            writer.add_call(
-                CallRecord(
-                    task_id=t["id"],
-                    strategy=f"single:{e}",
-                    executor=e,
-                    model=models[e],
-                    tokens_in=tin,
-                    tokens_out=tout,
-                    cost_usd=cost,
-                    service_s=latency,
-                    latency_s=latency,
-                    text="synthetic answer",
-                )
-            )
-            writer.add_result(
-                ResultRecord(
-                    task_id=t["id"],
-                    strategy=f"single:{e}",
-                    category=cat,
-                    split=t["split"],
-                    answer="synthetic answer",
-                    score=1.0 if ok else 0.0,
-                    cost_usd=cost,
-                    latency_s=latency,
-                    tokens_in=tin,
-                    tokens_out=tout,
-                    n_calls=1,
-                    route=[e],
-                    executors_called=[e],
-                )
-            )
-        # Live classify-then-route: a classifier call on tiny, then calc for math, else mid.
-        target = "calc" if cat == "math" else "mid"
-        c_lat = float(rng.uniform(0.05, 0.2))
-        c_cost = c_lat * HOURLY_RATE / 3600
-        ok, tin, tout, lat, cost = outcome[target]
-        for step, executor, s_cost, s_lat in (
-            ("classify", "tiny", c_cost, c_lat),
-            ("answer", target, cost, lat),
-        ):
-            writer.add_call(
-                CallRecord(
-                    task_id=t["id"],
-                    strategy="classify_then_route",
-                    step=step,
-                    executor=executor,
-                    model=models[executor],
-                    cost_usd=s_cost,
-                    service_s=s_lat,
-                    latency_s=s_lat,
-                )
-            )
-        writer.add_result(
-            ResultRecord(
-                task_id=t["id"],
-                strategy="classify_then_route",
-                category=cat,
-                split=t["split"],
-                score=1.0 if ok else 0.0,
-                cost_usd=cost + c_cost,
-                latency_s=lat + c_lat,
-                n_calls=2,
-                route=[target],
-                executors_called=["tiny", target],
-            )
-        )
-    writer.finish("done")
-    return run
 
 
 #: The SYNTHETIC orchestrated tasks: (task id, category, plan steps as (id, role, executor,
