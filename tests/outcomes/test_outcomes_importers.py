@@ -211,7 +211,10 @@ BAD_CASES = [
         "long_small.csv",
         "long",
         ["--score-scale", "1,10", "--prices", "bad/long_bad_prices.toml"],
-        ["long_bad_prices.toml:1: models.cheap-model.input_per_mtok"],
+        [
+            'long_bad_prices.toml:1: models."cheap-model".input_per_mtok: ',
+            "greater than or equal to 0 (prices are USD per million tokens)",
+        ],
     ),
     (
         "bad/routerbench_dup_ids.csv",

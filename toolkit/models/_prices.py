@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from toolkit._errors import InputError, located
 from toolkit.models._litellm import import_litellm
 
+_UNITS = "prices are USD per million tokens"
 #: Context windows at or above this many tokens earn the ``long_context`` capability.
 LONG_CONTEXT_TOKENS = 200_000
 
@@ -161,7 +162,8 @@ class PriceTable:
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            line = getattr(exc, "lineno", None)
+            found_line = re.search(r"line (\d+)", str(exc))
+            line = int(found_line.group(1)) if found_line else None
             raise InputError(located(shown, line, "prices", f"not valid TOML: {exc}")) from exc
         try:
             parsed = _PriceFile.model_validate(raw)
@@ -171,7 +173,7 @@ class PriceTable:
                 loc = [str(p) for p in err["loc"]]
                 line = _line_of(text, loc[1]) if len(loc) > 1 and loc[0] == "models" else None
                 where = ".".join(f'"{p}"' if i == 1 else p for i, p in enumerate(loc))
-                problems.append(located(shown, line, where or "prices", err["msg"]))
+                problems.append(located(shown, line, where or "prices", f"{err['msg']} ({_UNITS})"))
             raise InputError(problems[0], problems) from exc
         return cls(overrides=dict(parsed.models), source=shown)
 

@@ -15,18 +15,13 @@ from toolkit.outcomes._importers import (
     stable_task_id,
 )
 from toolkit.outcomes._matrix import OutcomeMatrix, load_outcomes
-from toolkit.outcomes._prices import Price, litellm_price, read_price_table, resolve_prices
 
 __all__ = [
     "FORMATS",
     "OutcomeMatrix",
-    "Price",
     "import_outcomes",
-    "litellm_price",
     "load_outcomes",
     "parse_columns",
     "parse_score_scale",
-    "read_price_table",
-    "resolve_prices",
     "stable_task_id",
 ]

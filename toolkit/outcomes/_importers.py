@@ -24,7 +24,6 @@ import numpy.typing as npt
 
 from toolkit._errors import InputError, located
 from toolkit.outcomes._matrix import OutcomeMatrix
-from toolkit.outcomes._prices import Price, read_price_table, resolve_prices
 from toolkit.outcomes._tables import PICKLE_SUFFIXES, Table, read_any, read_csv
 
 if TYPE_CHECKING:
@@ -711,8 +710,11 @@ def _import_long(path: Path, opts: ImportOptions) -> OutcomeMatrix:
             )
         tin, tout = row_values["tokens_in"], row_values["tokens_out"]
         to_price = sorted({executors[k] for k in np.unique(m_codes[need])}, key=executors.index)
-        overrides: dict[str, Price] = read_price_table(opts.prices) if opts.prices else {}
-        found, missing = resolve_prices(to_price, overrides)
+        from toolkit.models import PriceTable
+
+        registry = PriceTable.load(opts.prices)  # litellm's cost map + --prices
+        found = {e: p for e in to_price if (p := registry.find(e)) is not None}
+        missing = [e for e in to_price if e not in found]
         if missing:
             how = (
                 'add them to a --prices TOML in USD per million tokens: [models."NAME"] '
