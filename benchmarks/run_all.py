@@ -8,7 +8,8 @@ below, prints its JSON, and the figures are gathered into ``latest.json``::
 
 A benchmark that cannot run here maps to ``{"skipped": "why"}``, and one that failed to
 ``{"error": "what happened"}``. ``latest_details.json`` beside it keeps every script's whole
-JSON output (runs, references, profiles) and how long each took. Both files are git-ignored.
+JSON output (runs, references, profiles) and how long each took. ``live_calls.png`` beside
+them draws the two live-call benchmarks (see ``_plot.py``). All three are git-ignored.
 
 Exit status: 0 when every benchmark ran or was skipped (whether or not its targets were met;
 the table printed at the end says), 1 when one failed. ``--only`` runs some of them,
@@ -27,6 +28,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from _plot import plot_live_calls
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -153,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(table(latest, times))
     print(f"\n{len(chosen)} benchmarks in {elapsed:.0f} s; results in {args.out}")
+    drawn = plot_live_calls(details, args.out.parent)
+    if drawn is not None:
+        print(f"live-call figure: {drawn}")
     return 1 if any("error" in entry for entry in latest.values()) else 0
 
 

@@ -126,7 +126,8 @@ def test_notebooks_benchmark_skips_without_notebooks_and_fails_on_a_bad_cell(
 
 def test_run_all_writes_latest_json_of_the_documented_shape(tmp_path: Path) -> None:
     out = tmp_path / "results" / "latest.json"
-    ran_args = ["--quick", "--only", "threshold_sweep", "startup_memory", "--out", str(out)]
+    only = ["threshold_sweep", "runner_overhead", "concurrency_scaling", "startup_memory"]
+    ran_args = ["--quick", "--only", *only, "--out", str(out)]
     proc = subprocess.run(
         [sys.executable, str(BENCH / "run_all.py"), *ran_args],
         capture_output=True,
@@ -137,7 +138,7 @@ def test_run_all_writes_latest_json_of_the_documented_shape(tmp_path: Path) -> N
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     latest = json.loads(out.read_text())
-    assert list(latest) == ["threshold_sweep", "startup_memory"]
+    assert list(latest) == only
     for name, figures in latest.items():
         check_figures(name, figures)
     details = json.loads(out.with_name("latest_details.json").read_text())
@@ -148,3 +149,12 @@ def test_run_all_writes_latest_json_of_the_documented_shape(tmp_path: Path) -> N
     for name in latest:
         for fig in FIGURES[name]:
             assert fig in proc.stdout
+    # the live-call figure, drawn whole beside the results
+    figure = out.with_name("live_calls.png")
+    assert f"live-call figure: {figure}" in proc.stdout
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and figure.stat().st_size > 20_000
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        "latest.json",
+        "latest_details.json",
+        "live_calls.png",
+    ]
