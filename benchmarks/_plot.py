@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +40,13 @@ def plot_live_calls(details: dict[str, Any], out_dir: Path) -> Path | None:
     fig.tight_layout()
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / FILE
-    fd, tmp = tempfile.mkstemp(prefix=".live_calls-", suffix=".png", dir=out_dir)
-    os.close(fd)
+    tmp = out_dir / f".{FILE}.{os.getpid()}.part"
     try:  # written whole or not at all
-        fig.savefig(tmp, dpi=110)
+        fig.savefig(tmp, dpi=110, format="png")
         os.replace(tmp, path)
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
     return path
 
 
