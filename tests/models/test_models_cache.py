@@ -164,3 +164,23 @@ def test_cache_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["cache", "clear", "--cache", str(path)]) == 0
     assert json.loads(capsys.readouterr().out) == {"path": str(path), "deleted": 3}
     assert len(ResponseCache(path)) == 0
+
+
+def test_every_checkpoint_every_puts_folds_the_log_into_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from toolkit.models import _cache
+
+    monkeypatch.setattr(_cache, "CHECKPOINT_EVERY", 8)
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    for i in range(7):
+        cache.put(f"k{i}", {"text": "x" * 1000})
+    assert cache._checkpointer is None  # not due yet: no checkpoint inside a put
+    cache.put("k7", {"text": "x" * 1000})
+    worker = cache._checkpointer
+    assert worker is not None
+    worker.join(timeout=30)
+    # the entries now live in the database file itself, not only in its write-ahead log
+    assert (tmp_path / "c.sqlite").stat().st_size > 8 * 1000
+    assert len(cache) == 8
+    cache.close()

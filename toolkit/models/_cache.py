@@ -203,6 +203,10 @@ class ResponseCache:
                 "VALUES (?, ?, ?, ?, ?)",
                 (key, executor, model, data, time.time()),
             )
+            self._puts += 1
+            due = self._puts % CHECKPOINT_EVERY == 0
+        if due:
+            self._checkpoint_soon()
 
     def __len__(self) -> int:
         with self._lock:
