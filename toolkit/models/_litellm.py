@@ -69,8 +69,6 @@ def litellm_version() -> str:
 
 def text_completion_client(api_base: str, api_key: str, timeout_s: float) -> Any:
     """A shared AsyncOpenAI client for text completions at ``api_base`` (this event loop)."""
-    import asyncio
-
     import openai
 
     loop = asyncio.get_running_loop()
@@ -90,8 +88,6 @@ async def aclose_clients() -> None:
     Without this, aiohttp prints "Unclosed client session" warnings at exit. A no-op when
     litellm was never imported.
     """
-    import asyncio
-
     loop = asyncio.get_running_loop()
     for loop_ref, client in list(_text_clients.values()):
         if loop_ref() is loop:

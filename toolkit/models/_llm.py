@@ -276,7 +276,7 @@ class LLMExecutor:
         c, prices = self.config, self.ctx.prices
         found = prices.find(model)
         if found is not None:
-            return Pricing(prices.price(model))
+            return Pricing(prices.record_per_token(model, found))
         if self.is_local_model(model) or (
             c.hourly_rate_set and (c.kind == "cli" or (c.kind == "litellm" and c.api_base))
         ):
@@ -455,13 +455,8 @@ class LLMExecutor:
                 retryable=True,
             )
         text = out.decode("utf-8", "replace").strip()
-        litellm = import_litellm()
-        try:
-            tin = int(litellm.token_counter(model=model, text=prompt))
-            tout = int(litellm.token_counter(model=model, text=text)) if text else 0
-        except Exception:  # no tokenizer for this name: a cheap estimate
-            tin, tout = math.ceil(len(prompt) / 4), math.ceil(len(text) / 4)
-        return Attempt(text, tin, tout)
+        count = self._count_text_tokens
+        return Attempt(text, count(model, prompt), count(model, text))
 
     # -- the call --------------------------------------------------------------------------
 

@@ -222,8 +222,12 @@ class PriceTable:
         found = self.find(model)
         if found is None:
             raise UnpricedModelError(model, where)
-        self._used[model] = found.as_dict()
-        return found
+        return self.record_per_token(model, found)
+
+    def record_per_token(self, model: str, price: ModelPrice) -> ModelPrice:
+        """Record that ``model`` was priced per token at ``price`` (for ``used()``)."""
+        self._used[model] = price.as_dict()
+        return price
 
     def cost(
         self, model: str, tokens_in: int, tokens_out: int, cache_read_tokens: int = 0
