@@ -316,8 +316,8 @@ class FaultServer:
                     )
             return None
 
-    def _arrive(self, path: str, model: str, prompt: str, stream: bool) -> int:
-        """Count a request on arrival and pick its fault; returns its log index."""
+    def _arrive(self, path: str, model: str, prompt: str, stream: bool) -> tuple[int, Fault | None]:
+        """Count a request on arrival and pick its fault; returns its log index and fault."""
         fault = self._choose(model, prompt)
         with self._lock:
             index = len(self._log)
@@ -333,7 +333,7 @@ class FaultServer:
                     rule=fault,
                 )
             )
-            return index
+            return index, fault
 
     def _mark(self, index: int, answered: bool) -> None:
         with self._lock:
@@ -343,6 +343,9 @@ class FaultServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # listen backlog: the standard library's 5 drops the SYNs of a client opening 16-64
+    # connections at once, which then wait 1-3 s for TCP's retransmission
+    request_queue_size = 1024
     fault_server: FaultServer
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
@@ -422,6 +425,9 @@ def _chunks(text: str, n: int = 4) -> list[str]:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # headers and body are written separately: with Nagle's algorithm on, the body would
+    # wait for the client's delayed ACK (40 ms) on every answer
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet by default
         return
@@ -504,11 +510,9 @@ class _Handler(BaseHTTPRequestHandler):
         model = str(body.get("model", ""))
         prompt = _prompt_of(path, body)
         stream = bool(body.get("stream"))
-        index = fs._arrive(path, model, prompt, stream)
-        fault = fs.requests[index].rule
-        self._answered = False
+        index, fault = fs._arrive(path, model, prompt, stream)
         try:
-            self._serve(fs, fault, index, body, prompt, stream)
+            self._serve(fs, fault, index, path, model, body, prompt, stream)
         except OSError:
             # the client went away mid-answer (a client timeout, a cancelled call): the
             # request stays counted, but not as answered; there is no one left to tell
@@ -520,13 +524,13 @@ class _Handler(BaseHTTPRequestHandler):
         fs: FaultServer,
         fault: Fault | None,
         index: int,
+        path: str,
+        model: str,
         body: Mapping[str, Any],
         prompt: str,
         stream: bool,
     ) -> None:
         """Answer or fail one request; a complete answer is marked answered before it is sent."""
-        req = fs.requests[index]
-        path, model = req.path, req.model
         kind = fault.kind if fault is not None else None
         if kind in ("http_500", "http_502", "http_503"):
             status = int(str(kind)[-3:])
@@ -596,7 +600,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reset()
                 return
             if kind in (None, "slow_stream"):  # a slow answer is still a whole one
-                self._mark_answered(fs, index)
+                fs._mark(index, True)
             self._send_json(200, resp)
             return
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -633,13 +637,9 @@ class _Handler(BaseHTTPRequestHandler):
                 ).encode()
             )
         if kind in (None, "slow_stream"):
-            self._mark_answered(fs, index)
+            fs._mark(index, True)
         self._write_event(b"[DONE]")
         self._end_stream()
-
-    def _mark_answered(self, fs: FaultServer, index: int) -> None:
-        self._answered = True
-        fs._mark(index, True)
 
     # ----- server-sent events --------------------------------------------------------------
 
