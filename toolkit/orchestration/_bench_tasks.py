@@ -21,7 +21,6 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable
-from typing import Any
 
 from toolkit.tasks._task import GraderRef, Task
 
@@ -63,7 +62,6 @@ TICKET_INSTRUCTION = (
     "ticket, the tracking number for a shipping ticket, the email address for an account "
     "ticket. Reply with that detail only."
 )
-TRACKING_PATTERN = r"\b(1Z[0-9A-Z]{10})\b"
 ORDER = ["order", "purchase", "subscription"]
 
 
@@ -304,8 +302,3 @@ def specialist_training_tasks(seed: int = 1, n_per_label: int = 40) -> list[Task
                 )
             )
     return tasks
-
-
-def task_records(tasks: list[Task]) -> list[dict[str, Any]]:
-    """Task-file records (one JSONL line each)."""
-    return [t.to_record() for t in tasks]

@@ -35,7 +35,8 @@ from toolkit.orchestration._handoff import (
 from toolkit.orchestration._plan import Plan, Step, topological_order
 from toolkit.orchestration._routing import StepRouter, normalize_label
 from toolkit.orchestration._tokens import model_window
-from toolkit.strategies._base import StrategyContext, make_request
+from toolkit.strategies._base import StrategyContext
+from toolkit.strategies._routed_common import CONFIGS_KEY, PRICES_KEY
 from toolkit.strategies._single import call_error
 from toolkit.tasks._task import Task
 
@@ -112,7 +113,6 @@ class Execution:
     runs: dict[str, StepRun]
     completed: list[str]
     calls: list[Call]
-    facts: dict[str, str]
     stopped_by: str | None
     stop_reason: str | None
     handoff: Handoff
@@ -307,7 +307,6 @@ class PlanRun:
             runs=self.runs,
             completed=list(self.completed),
             calls=list(self.calls),
-            facts=dict(self.facts),
             stopped_by=self.stopped_by,
             stop_reason=self.stop_reason,
             handoff=self.handoff(),
@@ -325,14 +324,7 @@ class PlanRun:
                 run.ended_at = time.time()
 
     def _request(self, step: Step, executor: str, role: str, prompt: str) -> Request:
-        request = make_request(
-            self.task,
-            executor,
-            overrides=self.ctx.overrides,
-            prompt=prompt,
-            step=step.id,
-            role=role,
-        )
+        request = self.ctx.request(self.task, executor, prompt=prompt, step=step.id, role=role)
         return dataclasses.replace(
             request,
             model=step.model or request.model,
@@ -375,7 +367,7 @@ class PlanRun:
                     tokenizers=self.compression.tokenizers,
                     local_n_ctx=self.compression.local_n_ctx,
                     configs=_configs(self.ctx),
-                    prices=self.ctx.info.get("prices"),
+                    prices=self.ctx.info.get(PRICES_KEY),
                 )
                 if isinstance(window, str):
                     run.compression = {"applied": False, "why": window}
@@ -419,10 +411,9 @@ class PlanRun:
     async def _summarise(self, step: Step, text: str, words: int) -> Call:
         name = self.compression.summariser
         assert name is not None  # CompressionConfig requires it for "summarise"
-        request = make_request(
+        request = self.ctx.request(
             self.task,
             name,
-            overrides=self.ctx.overrides,
             prompt=SUMMARY_PROMPT.format(words=words, text=text),
             step=f"{step.id}:compress",
             role="summariser",
@@ -432,7 +423,7 @@ class PlanRun:
 
 def _configs(ctx: StrategyContext) -> Mapping[str, Any] | None:
     """Executor configs by name from ``ctx.info["executor_configs"]`` (mapping or list)."""
-    raw = ctx.info.get("executor_configs")
+    raw = ctx.info.get(CONFIGS_KEY)
     if isinstance(raw, Mapping):
         return raw
     if isinstance(raw, Sequence) and not isinstance(raw, str):

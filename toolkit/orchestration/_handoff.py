@@ -126,13 +126,6 @@ class Handoff(BaseModel):
     remaining: list[RemainingStep] = Field(default_factory=list)
     constraints: Constraints = Field(default_factory=Constraints)
 
-    def result(self, step_id: str) -> str | None:
-        """The result of completed step ``step_id`` (None when it has not completed)."""
-        for c in self.completed:
-            if c.step_id == step_id:
-                return c.result
-        return None
-
     def for_step(self, step: Step) -> StepInput:
         """The narrow view ``step``'s executor gets: never the whole history."""
         wanted = set(step.depends_on)

@@ -26,7 +26,6 @@ from toolkit._errors import InputError
 
 #: A step id: it is also a placeholder name in ``input`` and ``answer`` templates.
 STEP_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,39}$"
-_STEP_ID = re.compile(STEP_ID_PATTERN)
 
 #: Placeholders every ``input`` template may use besides its dependencies.
 INPUT_FIELDS = frozenset({"input", "facts"})
@@ -78,13 +77,6 @@ class Plan(BaseModel):
 
     steps: list[Step] = Field(min_length=1)
     answer: str | None = None
-
-    def step(self, step_id: str) -> Step:
-        """The step called ``step_id`` (KeyError when the plan has none)."""
-        for s in self.steps:
-            if s.id == step_id:
-                return s
-        raise KeyError(step_id)
 
     @property
     def ids(self) -> list[str]:
@@ -386,8 +378,3 @@ def topological_order(plan: Plan) -> list[str]:
             placed.add(s.id)
         remaining = [s for s in remaining if s.id not in placed]
     return done
-
-
-def is_step_id(text: str) -> bool:
-    """True when ``text`` can be a step id."""
-    return bool(_STEP_ID.match(text))

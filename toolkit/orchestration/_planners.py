@@ -61,10 +61,6 @@ class Planner(Protocol):
         ...
 
 
-def _checked(plan: Plan, check: Check) -> list[str]:
-    return check(plan)
-
-
 # ----- template --------------------------------------------------------------------------------
 
 
@@ -97,7 +93,7 @@ class TemplatePlanner:
             plan = parse_plan(plan)
         except PlanError as exc:
             return PlanOutcome(None, attempts=1, errors=list(exc.problems))
-        problems = _checked(plan, check)
+        problems = check(plan)
         if problems:
             return PlanOutcome(None, attempts=1, errors=problems, info={"template": name})
         return PlanOutcome(plan, attempts=1, info={"template": name})
@@ -160,7 +156,7 @@ class DataPlanner:
             plan = parse_plan(self._raw(task))
         except PlanError as exc:
             return PlanOutcome(None, attempts=1, errors=list(exc.problems), info={"from": source})
-        problems = _checked(plan, check)
+        problems = check(plan)
         if problems:
             return PlanOutcome(None, attempts=1, errors=problems, info={"from": source})
         return PlanOutcome(plan, attempts=1, info={"from": source})
@@ -284,7 +280,7 @@ class LLMPlanner:
                 return outcome
             try:
                 plan = parse_plan(call.text, schema=schema)
-                problems = _checked(plan, check)
+                problems = check(plan)
             except PlanError as exc:
                 problems = list(exc.problems)
             if not problems:

@@ -57,10 +57,6 @@ class StepRouter:
                 resolved[cap] = found
         self._capabilities = resolved
 
-    def known_roles(self) -> list[str]:
-        """Roles the role map names (a planner may choose among them)."""
-        return sorted(self.roles)
-
     def resolve(
         self, step: Step, task: Task, role: str | None = None
     ) -> tuple[str, dict[str, Any]]:

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from toolkit._errors import ToolkitError
 from toolkit._types import Executor, Request
+from toolkit.strategies._routed_common import unwrap
 
 LOCAL_PREFIX = "local/"
 
@@ -130,18 +131,6 @@ class ModelWindow:
     source: str
 
 
-def _unwrap(executor: Any, attr: str) -> Any:
-    """``executor.<attr>``, looking through wrappers that keep the wrapped one in ``inner``."""
-    for _ in range(8):
-        if executor is None:
-            return None
-        value = getattr(executor, attr, None)
-        if value is not None:
-            return value
-        executor = getattr(executor, "inner", None)
-    return None
-
-
 def executor_config(executor: Executor, configs: Mapping[str, Any] | None = None) -> Any:
     """The executor's :class:`~toolkit.models.ExecutorConfig` (None when unknown)."""
     from toolkit.models import ExecutorConfig
@@ -150,7 +139,7 @@ def executor_config(executor: Executor, configs: Mapping[str, Any] | None = None
         found = configs.get(executor.name)
         if isinstance(found, ExecutorConfig):
             return found
-    cfg = _unwrap(executor, "config")
+    cfg = unwrap(executor, "config")
     return cfg if isinstance(cfg, ExecutorConfig) else None
 
 
@@ -185,7 +174,7 @@ def model_window(
         return f"executor {name!r} is a {cfg.kind} executor, not a language model"
     from toolkit.models import PriceTable, resolve_model
 
-    env = _unwrap(executor, "env")
+    env = unwrap(executor, "env")
     model = resolve_model(cfg, request, env if isinstance(env, Mapping) else None)
     counter: TokenCounter
     if override_tok:
@@ -200,7 +189,7 @@ def model_window(
         return ModelWindow(name, model, local_n_ctx, counter, "local server n_ctx")
     table = prices
     if table is None:
-        table = getattr(_unwrap(executor, "ctx"), "prices", None)
+        table = getattr(unwrap(executor, "ctx"), "prices", None)
     if not isinstance(table, PriceTable):
         table = PriceTable()
     window = table.spec(model).context_window
@@ -214,7 +203,7 @@ def model_window(
 
 def _local_counter(executor: Executor, model: str, cfg: Any) -> TokenCounter:
     """The local server's tokenizer for ``model`` (``local/<alias>``), via the executor's route."""
-    route = _unwrap(executor, "route")
+    route = unwrap(executor, "route")
     alias = model[len(LOCAL_PREFIX) :]
     if callable(route):
         try:

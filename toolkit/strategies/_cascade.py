@@ -47,7 +47,7 @@ from toolkit.strategies._routed_common import (
     shorten,
 )
 from toolkit.strategies._score_router import LearnedScores
-from toolkit.strategies._single import call_error
+from toolkit.strategies._single import answer_trace, call_error
 from toolkit.tasks._task import Task
 
 Signal = Literal["declined", "verifier", "agreement", "score"]
@@ -413,7 +413,6 @@ class Cascade:
     def _trace(
         self, answer: Call, calls: list[Call], latency: float, steps: list[dict[str, Any]]
     ) -> Trace:
-        error = call_error(answer)
         info: dict[str, Any] = {
             "signal": self.config.signal,
             "threshold": self.threshold,
@@ -421,14 +420,7 @@ class Cascade:
             "escalations": len(steps) - 1,
             "steps": steps,
         }
-        return Trace(
-            answer=answer.text if error is None else "",
-            calls=tuple(calls),
-            route=(answer.executor,),
-            latency_s=latency,
-            error=error,
-            info=info_value(info),
-        )
+        return answer_trace(answer, calls, latency, info_value(info))
 
     def __repr__(self) -> str:
         return f"Cascade(name={self.name!r}, executors={self.config.executors!r})"

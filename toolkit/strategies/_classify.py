@@ -24,7 +24,7 @@ from toolkit.strategies._base import (
     register_strategy,
 )
 from toolkit.strategies._routed_common import sequential_latency, shorten
-from toolkit.strategies._single import call_error
+from toolkit.strategies._single import answer_trace, call_error
 from toolkit.tasks._task import Task
 
 #: Fields a custom classifier ``prompt`` may use.
@@ -203,15 +203,7 @@ class ClassifyThenRoute:
         c_call = await ctx.executor(c).complete(request)
         executor, info = self.decide(c_call)
         call = await ctx.executor(executor).complete(ctx.request(task, executor))
-        error = call_error(call)
-        return Trace(
-            answer=call.text if error is None else "",
-            calls=(c_call, call),
-            route=(call.executor,),
-            latency_s=sequential_latency([c_call, call]),
-            error=error,
-            info=info,
-        )
+        return answer_trace(call, (c_call, call), sequential_latency([c_call, call]), info)
 
     def __repr__(self) -> str:
         return f"ClassifyThenRoute(name={self.name!r}, classifier={self.config.classifier!r})"

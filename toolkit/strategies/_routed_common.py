@@ -24,7 +24,7 @@ from typing import Any
 from toolkit._errors import InputError
 from toolkit._types import Call, Trace
 from toolkit.strategies._base import StrategyContext
-from toolkit.strategies._single import call_error
+from toolkit.strategies._single import answer_trace
 from toolkit.tasks._task import Task
 
 TASKS_KEY = "tasks"
@@ -88,15 +88,19 @@ def sequential_latency(calls: Iterable[Call]) -> float:
 async def routed_call(task: Task, ctx: StrategyContext, executor: str, info: Any) -> Trace:
     """Send ``task`` to the chosen ``executor`` and wrap its one call in a trace with ``info``."""
     call = await ctx.executor(executor).complete(ctx.request(task, executor))
-    error = call_error(call)
-    return Trace(
-        answer=call.text if error is None else "",
-        calls=(call,),
-        route=(call.executor,),
-        latency_s=sequential_latency([call]),
-        error=error,
-        info=info,
-    )
+    return answer_trace(call, (call,), sequential_latency([call]), info)
+
+
+def unwrap(executor: Any, attr: str) -> Any:
+    """``executor.<attr>``, looking through wrappers that keep the wrapped one in ``inner``."""
+    seen = 0
+    while executor is not None and seen < 8:
+        value = getattr(executor, attr, None)
+        if value is not None:
+            return value
+        executor = getattr(executor, "inner", None)
+        seen += 1
+    return None
 
 
 def parallel_latency(calls: Sequence[Call]) -> float:

@@ -31,6 +31,7 @@ from toolkit.strategies._routed_common import (
     PRICES_KEY,
     REGISTRY_KEY,
     routed_call,
+    unwrap,
 )
 from toolkit.tasks._task import Task
 
@@ -114,18 +115,6 @@ def build_registry(
     return out
 
 
-def _unwrap(executor: Any, attr: str) -> Any:
-    """``executor.<attr>``, looking through wrappers that keep the wrapped one in ``inner``."""
-    seen = 0
-    while executor is not None and seen < 8:
-        value = getattr(executor, attr, None)
-        if value is not None:
-            return value
-        executor = getattr(executor, "inner", None)
-        seen += 1
-    return None
-
-
 def registry_from_context(ctx: StrategyContext) -> dict[str, ExecutorInfo]:
     """The registry for ``ctx``: ``info["registry"]``, else built from ``info["executor_configs"]``
     (or the executors' own configs) and ``info["prices"]`` (or the executors' price table)."""
@@ -143,13 +132,13 @@ def registry_from_context(ctx: StrategyContext) -> dict[str, ExecutorInfo]:
     else:
         configs = []
         for ex in ctx.executors.values():
-            cfg = _unwrap(ex, "config")
+            cfg = unwrap(ex, "config")
             if isinstance(cfg, ExecutorConfig):
                 configs.append(cfg)
     prices = ctx.info.get(PRICES_KEY)
     if prices is None:
         for ex in ctx.executors.values():
-            exec_ctx = _unwrap(ex, "ctx")
+            exec_ctx = unwrap(ex, "ctx")
             prices = getattr(exec_ctx, "prices", None)
             if prices is not None:
                 break

@@ -46,9 +46,6 @@ if TYPE_CHECKING:
 
     from toolkit.signals import Signal
 
-#: Signals a live router may use (``random`` ignores the text: use the ``random`` strategy).
-LIVE_SIGNALS = ("tfidf_logreg", "knn")
-
 #: ``fit_split`` value that fits on every row of the fit run, whatever its split.
 ALL_SPLITS = "all"
 

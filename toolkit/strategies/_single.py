@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -40,6 +40,24 @@ def call_error(call: Call) -> str | None:
     return None
 
 
+def answer_trace(
+    answer: Call,
+    calls: Iterable[Call],
+    latency_s: float,
+    info: Mapping[str, Any] | None = None,
+) -> Trace:
+    """The trace whose answer is ``answer``'s text (empty, with its error, when it failed)."""
+    error = call_error(answer)
+    return Trace(
+        answer=answer.text if error is None else "",
+        calls=tuple(calls),
+        route=(answer.executor,),
+        latency_s=latency_s,
+        error=error,
+        info={} if info is None else info,
+    )
+
+
 class Single:
     """Send the task to one executor and take its answer.
 
@@ -56,14 +74,7 @@ class Single:
 
     async def run(self, task: Task, ctx: StrategyContext) -> Trace:
         call = await ctx.executor(self.executor).complete(ctx.request(task, self.executor))
-        error = call_error(call)
-        return Trace(
-            answer=call.text if error is None else "",
-            calls=(call,),
-            route=(call.executor,),
-            latency_s=call.service_s,
-            error=error,
-        )
+        return answer_trace(call, (call,), call.service_s)
 
     def __repr__(self) -> str:
         return f"Single({self.executor!r}, name={self.name!r})"
