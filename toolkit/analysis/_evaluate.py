@@ -36,6 +36,7 @@ from toolkit.analysis._policies import (
     singles,
 )
 from toolkit.outcomes import OutcomeMatrix
+from toolkit.signals import SIGNALS
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -112,9 +113,9 @@ def parse_strategies(names: Sequence[str] | None, executors: Sequence[str]) -> l
         elif kind in ("score_router", "cascade"):
             signals = [arg] if arg else list(DEFAULT_SIGNALS)
             for s in signals:
-                if s not in ("tfidf_logreg", "knn", "random"):
+                if s not in SIGNALS:
                     raise InputError(
-                        f"--strategy {raw}: unknown signal {s!r}; known: tfidf_logreg, knn, random"
+                        f"--strategy {raw}: unknown signal {s!r}; known: {', '.join(SIGNALS)}"
                     )
                 add(f"{kind}:{s}")
         else:
@@ -125,15 +126,13 @@ def parse_strategies(names: Sequence[str] | None, executors: Sequence[str]) -> l
     return out
 
 
-def build_settings(
-    data: EvalData, strategies: Sequence[str], *, pair: tuple[int, int] | None = None
-) -> list[Setting]:
+def build_settings(data: EvalData, strategies: Sequence[str]) -> list[Setting]:
     """Every setting of every requested strategy (singles always come first)."""
     out = singles(data)
     wanted_singles = {s.partition(":")[2] for s in strategies if s.startswith("single:")}
     out = [s for s in out if s.name.partition(":")[2] in wanted_singles]
     text_ok = data.train.has_text and data.test.has_text
-    strong, weak = pair if pair is not None else (data.single_best, data.cheapest)
+    strong, weak = data.single_best, data.cheapest
     for name in strategies:
         kind, _, signal = name.partition(":")
         if kind == "single":

@@ -9,7 +9,6 @@ settings) are out-of-fold, so tuning does not fool itself.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy.typing as npt
 
 from toolkit._errors import InputError
 from toolkit.outcomes import OutcomeMatrix
+from toolkit.signals import strong_advantage
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -210,12 +210,10 @@ def stage_sums(
 # ----- families -----
 
 
-def singles(data: EvalData, only: Sequence[str] | None = None) -> list[Setting]:
+def singles(data: EvalData) -> list[Setting]:
     """``single:<executor>``: every task to one executor."""
     out = []
     for j, e in enumerate(data.executors):
-        if only is not None and e not in only:
-            continue
         out.append(
             Setting(
                 family="single",
@@ -299,8 +297,8 @@ def score_router(data: EvalData, signal: str) -> list[Setting]:
     if m == 2:
         strong = data.single_best
         weak = 1 - strong
-        adv_tr = p_train[:, strong] - p_train[:, weak]
-        adv_te = p_test[:, strong] - p_test[:, weak]
+        adv_tr = strong_advantage(p_train, strong, weak)
+        adv_te = strong_advantage(p_test, strong, weak)
         for t in share_thresholds(adv_tr):
             out.append(
                 Setting(
@@ -350,14 +348,9 @@ def cascade_stages(data: EvalData) -> IntArray:
     return np.asarray(stages, dtype=np.intp)
 
 
-def cascade_stop(pred: FloatArray, stages: IntArray, threshold: float) -> IntArray:
-    """The stage each task stops at: the first whose predicted success >= threshold, else
-    the last."""
-    return _stop_at(pred[:, stages[:-1]], threshold)
-
-
 def _stop_at(early: FloatArray, threshold: float) -> IntArray:
-    """:func:`cascade_stop` given ``early``, the predictions of every stage but the last."""
+    """The stage each task stops at: the first whose predicted success in ``early`` (the
+    predictions of every stage but the last) is >= threshold, else the last."""
     acc = early >= threshold
     last = early.shape[1]
     stop: IntArray = np.where(acc.any(axis=1), acc.argmax(axis=1), last)
@@ -413,8 +406,7 @@ def pair_router_score(data: EvalData, family: str, strong: int, weak: int) -> Fl
     kind, _, signal = family.partition(":")
     if kind == "score_router":
         _, p_test = data.predictions(signal)
-        adv: FloatArray = p_test[:, strong] - p_test[:, weak]
-        return adv
+        return strong_advantage(p_test, strong, weak)
     if kind == "cascade":
         _, p_test = data.predictions(signal)
         esc: FloatArray = 1.0 - p_test[:, weak]

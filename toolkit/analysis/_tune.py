@@ -21,7 +21,7 @@ import numpy.typing as npt
 from toolkit._errors import InputError
 from toolkit.analysis._metrics import descending_order, tie_group_ends
 from toolkit.outcomes import OutcomeMatrix
-from toolkit.signals import Signal, cross_fit_predict, make_signal
+from toolkit.signals import Signal, cross_fit_predict, make_signal, strong_advantage
 
 FloatArray = npt.NDArray[np.float64]
 Kind = Literal["score_router", "cascade"]
@@ -158,8 +158,7 @@ class ThresholdRouter:
         if self.kind == "cascade":
             esc: FloatArray = 1.0 - pred[:, weak]
             return esc
-        adv: FloatArray = pred[:, strong] - pred[:, weak]
-        return adv
+        return strong_advantage(pred, strong, weak)
 
     def _candidates(self, m: OutcomeMatrix, score: FloatArray) -> _Candidates:
         s, w = m.index(self.strong_), m.index(self.weak_)

@@ -253,9 +253,7 @@ def _strings(series: pd.Series[Any]) -> npt.NDArray[np.object_]:
     return out
 
 
-def _numbers(
-    table: Table, column: str, problems: list[str], *, label: str | None = None
-) -> FloatArray:
+def _numbers(table: Table, column: str, problems: list[str]) -> FloatArray:
     """A column as floats; blank cells are NaN (missing); text that is not a number is a problem."""
     import pandas as pd
 
@@ -276,7 +274,7 @@ def _numbers(
     )
     bad = np.flatnonzero(~blank & ~np.isfinite(nums))
     for i in bad[:MAX_CELL_PROBLEMS]:
-        problems.append(table.where(int(i), label or column, f"{raw[i]!r} is not a number"))
+        problems.append(table.where(int(i), column, f"{raw[i]!r} is not a number"))
     nums[blank] = np.nan
     return nums
 

@@ -23,7 +23,6 @@ FloatArray = npt.NDArray[np.float64]
 StrArray = npt.NDArray[np.object_]
 
 VALUE_COLUMNS = ("score", "cost_usd", "latency_s", "tokens_in", "tokens_out")
-TASK_COLUMNS = ("task_id", "text", "category", "split")
 FILE_FORMAT = "toolkit.outcomes/1"
 _META_KEY = b"toolkit.outcomes"
 

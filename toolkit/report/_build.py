@@ -4,7 +4,6 @@ a monthly projection and an optional re-priced what-if, written atomically to a 
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -424,13 +423,6 @@ def _rows(
 # ----- summary.csv -----
 
 
-def _finite(x: Any) -> float | None:
-    if x is None:
-        return None
-    f = float(x)
-    return f if math.isfinite(f) else None
-
-
 def labelled(rows: Sequence[StrategyRow]) -> list[dict[str, Any]]:
     """The rows' entries named by their labels (settings of one strategy share a name)."""
     return [{**r.entry, "name": r.label} for r in rows]
@@ -438,6 +430,8 @@ def labelled(rows: Sequence[StrategyRow]) -> list[dict[str, Any]]:
 
 def summary_csv(analysis: Analysis) -> str:
     """Every strategy setting with its numbers, the saving and the projected month."""
+    from toolkit.analysis._evaluate import num
+
     proj = analysis.projection
     out_rows = []
     for r in analysis.rows:
@@ -451,16 +445,16 @@ def summary_csv(analysis: Analysis) -> str:
                 json.dumps(e.get("params") or {}, sort_keys=True),
                 int(r.shown),
                 r.note,
-                _finite(e.get("quality")),
-                _finite(ci[0]),
-                _finite(ci[1]),
-                _finite(e.get("cost_usd")),
-                _finite(e.get("cost_per_task")),
-                _finite(e.get("cost_per_correct")),
-                _finite(e.get("latency_p50_s")),
-                _finite(e.get("latency_p95_s")),
+                num(e.get("quality")),
+                num(ci[0]),
+                num(ci[1]),
+                num(e.get("cost_usd")),
+                num(e.get("cost_per_task")),
+                num(e.get("cost_per_correct")),
+                num(e.get("latency_p50_s")),
+                num(e.get("latency_p95_s")),
                 json.dumps(e.get("call_share") or {}, sort_keys=True),
-                _finite(e.get("p_value_vs_single_best")),
+                num(e.get("p_value_vs_single_best")),
                 None if r.saving_pct is None else 100.0 * r.saving_pct,
                 int(r.on_frontier),
                 None if p is None else p.monthly_usd,

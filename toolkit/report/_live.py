@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 FloatArray = npt.NDArray[np.float64]
 
 SINGLE_PREFIX = "single:"
+
+_Rec = TypeVar("_Rec", "CallRecord", "ResultRecord")
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,18 +63,21 @@ def live_strategies(
     """
     from toolkit.analysis import paired_t_pvalues
     from toolkit.analysis._bootstrap import paired_bootstrap
+    from toolkit.analysis._evaluate import num
     from toolkit.analysis._metrics import percentile_ci
 
     order = {str(t): i for i, t in enumerate(test.task_ids)}
     ref_col = test.score[:, test.index(reference)]
+    results_of = _by_strategy(results)
+    calls_of = _by_strategy(calls)
     out: list[LiveStrategy] = []
     for summary in base:
         name = str(summary["name"])
         if name.startswith(SINGLE_PREFIX):
             continue
         rows: dict[int, ResultRecord] = {}
-        for r in results:
-            if r.strategy == name and r.task_id in order:
+        for r in results_of.get(name, ()):
+            if r.task_id in order:
                 rows[order[r.task_id]] = r  # a repeated row: the last one counts
         if not rows:
             continue
@@ -98,8 +103,8 @@ def live_strategies(
         if scored.any():
             boot = paired_bootstrap({"score": score[scored][:, None]}, [], n_boot=n_boot, seed=seed)
             lo, hi = percentile_ci(boot.means["score"])
-            q_ci = [_num(lo[0]), _num(hi[0])]
-            pval = _num(paired_t_pvalues(score[scored][:, None], ref_col[idx][scored])[0])
+            q_ci = [num(lo[0]), num(hi[0])]
+            pval = num(paired_t_pvalues(score[scored][:, None], ref_col[idx][scored])[0])
         total = float(cost.sum())
         correct = float(np.nansum(score))
         by_cat: dict[str, dict[str, Any]] = {}
@@ -108,8 +113,8 @@ def live_strategies(
             sel = cats == c
             ok = sel & scored
             by_cat[c] = {
-                "quality": _num(score[ok].mean()) if ok.any() else None,
-                "cost_usd": _num(cost[sel].sum()),
+                "quality": num(score[ok].mean()) if ok.any() else None,
+                "cost_usd": num(cost[sel].sum()),
                 "n": int(sel.sum()),
             }
         entry: dict[str, Any] = {
@@ -117,9 +122,9 @@ def live_strategies(
             "params": {},
             "quality": summary.get("quality"),
             "quality_ci": q_ci,
-            "cost_usd": _num(total),
-            "cost_per_task": _num(total / len(idx)),
-            "cost_per_correct": _num(total / correct) if correct > 0 else None,
+            "cost_usd": num(total),
+            "cost_per_task": num(total / len(idx)),
+            "cost_per_correct": num(total / correct) if correct > 0 else None,
             "latency_p50_s": summary.get("latency_p50_s"),
             "latency_p95_s": summary.get("latency_p95_s"),
             "call_share": dict(summary.get("call_share", {})),
@@ -136,24 +141,25 @@ def live_strategies(
                 score=score,
                 cost=cost,
                 latency=latency,
-                cost_by_executor=_cost_by_executor(calls, name, set(ids)),
+                cost_by_executor=_cost_by_executor(calls_of.get(name, ()), set(ids)),
                 notes=tuple(notes),
             )
         )
     return out
 
 
-def _cost_by_executor(
-    calls: Sequence[CallRecord], strategy: str, ids: set[str]
-) -> dict[str, float]:
-    """Cost of a strategy's calls per executor on some tasks: routing calls included."""
-    out: dict[str, float] = {}
-    for c in calls:
-        if c.strategy == strategy and c.task_id in ids:
-            out[c.executor] = out.get(c.executor, 0.0) + c.cost_usd
+def _by_strategy(records: Sequence[_Rec]) -> dict[str, list[_Rec]]:
+    """The records grouped by strategy, each group in record order."""
+    out: dict[str, list[_Rec]] = {}
+    for r in records:
+        out.setdefault(r.strategy, []).append(r)
     return out
 
 
-def _num(x: Any) -> float | None:
-    f = float(x)
-    return f if np.isfinite(f) else None
+def _cost_by_executor(calls: Sequence[CallRecord], ids: set[str]) -> dict[str, float]:
+    """Cost of one strategy's calls per executor on some tasks: routing calls included."""
+    out: dict[str, float] = {}
+    for c in calls:
+        if c.task_id in ids:
+            out[c.executor] = out.get(c.executor, 0.0) + c.cost_usd
+    return out

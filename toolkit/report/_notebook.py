@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from toolkit._errors import InputError, located
 from toolkit.outcomes._importers import LONG_FIELDS
+from toolkit.signals import SIGNALS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,6 +52,7 @@ __all__ = [
     "drift_frame",
     "export_long_csv",
     "export_setting",
+    "frontier_line",
     "frontier_plot",
     "frontier_points",
     "plan_text",
@@ -385,18 +387,23 @@ def frontier_points(a: Analysis) -> list[dict[str, Any]]:
     return points
 
 
+def frontier_line(a: Analysis) -> list[tuple[float, float]]:
+    """The frontier's (cost per test task, quality) points, for the figure's line."""
+    n = int(a.evaluation["n_test"])
+    return [
+        (float(f["cost_usd"]) / n, float(f["quality"]))
+        for f in a.evaluation.get("frontier", [])
+        if f.get("cost_usd") is not None and f.get("quality") is not None
+    ]
+
+
 def frontier_plot(source: Analysis | Comparison | CostReport) -> Png:
     """The cost-quality plane on the test split: every strategy setting and single executor,
     the live strategies, the oracle, and the frontier line (the report's figure)."""
     from toolkit.report._figures import frontier_png
 
     a = _analysis_of(source)
-    n = int(a.evaluation["n_test"])
-    frontier = [
-        (float(f["cost_usd"]) / n, float(f["quality"]))
-        for f in a.evaluation.get("frontier", [])
-        if f.get("cost_usd") is not None and f.get("quality") is not None
-    ]
+    frontier = frontier_line(a)
     return Png(frontier_png(frontier_points(a), frontier, cost_axis=a.cost_axis))
 
 
@@ -461,7 +468,7 @@ def threshold_sweep(
     train: OutcomeMatrix,
     test: OutcomeMatrix,
     *,
-    signals: Sequence[str] = ("tfidf_logreg", "knn", "random"),
+    signals: Sequence[str] = SIGNALS,
     kind: str = "score_router",
     strong: str | None = None,
     weak: str | None = None,
@@ -647,12 +654,6 @@ def export_setting(
 # ----- orchestrated runs: plans, steps, timelines -----
 
 
-def _results(run: str | Path) -> list[Any]:
-    from toolkit.runs import read_results
-
-    return read_results(run)
-
-
 def plan_text(plan: Mapping[str, Any]) -> str:
     """A plan (the ``info["plan"]`` of an orchestrated result) as text, one step a line:
     ``id [role] <- dependencies: description``, then the answer template if any."""
@@ -681,8 +682,10 @@ def plans_frame(run: str | Path) -> pd.DataFrame:
     """
     import pandas as pd
 
+    from toolkit.runs import read_results
+
     records = []
-    for r in _results(run):
+    for r in read_results(run):
         info = r.info or {}
         if "steps" not in info and "plan" not in info:
             continue
@@ -747,8 +750,10 @@ def steps_frame(run: str | Path) -> pd.DataFrame:
     ``tokens_out``, ``n_calls``, ``routed_by``, ``compressed`` and ``error``."""
     import pandas as pd
 
+    from toolkit.runs import read_results
+
     records = []
-    for r in _results(run):
+    for r in read_results(run):
         info = r.info or {}
         t0 = info.get("started_at")
         for s in info.get("steps") or []:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from toolkit.report import _figures as figs
-from toolkit.report._notebook import frontier_points
+from toolkit.report._notebook import frontier_line, frontier_points
 from toolkit.report._render import Block, Bullets, Heading, Image, Para, Section, Table, excerpt
 
 if TYPE_CHECKING:
@@ -250,11 +250,7 @@ def _frontier_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
     ev = a.evaluation
     n = int(ev["n_test"])
     points = frontier_points(a)
-    frontier = [
-        (float(f["cost_usd"]) / n, float(f["quality"]))
-        for f in ev.get("frontier", [])
-        if f.get("cost_usd") is not None and f.get("quality") is not None
-    ]
+    frontier = frontier_line(a)
     blocks: list[Block] = [Heading(2, "Cost–quality frontier", "frontier")]
     if points:
         blocks.append(
