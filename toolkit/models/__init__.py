@@ -5,7 +5,12 @@ Nothing heavy is imported here: litellm, scikit-learn and llama.cpp load on firs
 """
 
 from toolkit.models._budget import Budget, Reservation
-from toolkit.models._build import ExecutionContext, build_executors, uses_local_server
+from toolkit.models._build import (
+    ExecutionContext,
+    build_executors,
+    local_models,
+    uses_local_server,
+)
 from toolkit.models._cache import CACHE_DIR_ENV, ResponseCache, default_cache_path
 from toolkit.models._config import DEFAULT_LOCAL_ALIAS, ExecutorConfig, Profile
 from toolkit.models._failures import (
@@ -58,6 +63,7 @@ __all__ = [
     "gemma_path",
     "import_litellm",
     "litellm_version",
+    "local_models",
     "local_server_available",
     "model_spec",
     "resolve_model",

@@ -39,25 +39,35 @@ class ExecutionContext:
     max_retry_after_s: float = 120.0
 
 
+def local_models(
+    configs: Iterable[ExecutorConfig],
+    env: Mapping[str, str] | None = None,
+    extra_models: Iterable[str] = (),
+) -> set[str]:
+    """The ``local/<alias>`` models a run of these executors sends to the local server.
+
+    Those of the LLM executors without their own ``api_base`` (knob included), and those
+    ``extra_models`` (e.g. per-task overrides) name.
+    """
+    found = {m for m in extra_models if m.startswith(LOCAL_PREFIX)}
+    blank = Request(task_id="", prompt="")
+    for c in configs:
+        if not c.is_llm or c.kind == "cli" or (c.kind == "local" and c.api_base):
+            continue
+        model = resolve_model(c, blank, env)
+        if model.startswith(LOCAL_PREFIX):
+            found.add(model)
+    return found
+
+
 def uses_local_server(
     configs: Iterable[ExecutorConfig],
     env: Mapping[str, str] | None = None,
     extra_models: Iterable[str] = (),
 ) -> bool:
-    """True when a run of these executors needs the local llama.cpp server started.
-
-    That is when an LLM executor without its own ``api_base`` resolves (knob included) to a
-    ``local/<alias>`` model, or when ``extra_models`` (e.g. per-task overrides) name one.
-    """
-    if any(m.startswith(LOCAL_PREFIX) for m in extra_models):
-        return True
-    for c in configs:
-        if not c.is_llm or c.kind == "cli":
-            continue
-        model = resolve_model(c, Request(task_id="", prompt=""), env)
-        if model.startswith(LOCAL_PREFIX) and not (c.kind == "local" and c.api_base):
-            return True
-    return False
+    """True when a run of these executors needs the local llama.cpp server started
+    (``local_models`` finds one)."""
+    return bool(local_models(configs, env, extra_models))
 
 
 def build_executors(
@@ -112,3 +122,12 @@ def build_executors(
                 )
             registry[c.name] = ex
     return registry
+
+
+def attach_local_server(executors: Mapping[str, Executor], url: str | None) -> None:
+    """Point the LLM executors built without one at the local server now at ``url``."""
+    if url is None:
+        return
+    for ex in executors.values():
+        if isinstance(ex, LLMExecutor):
+            ex.local_url = url

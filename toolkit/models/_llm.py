@@ -21,7 +21,7 @@ import random
 import signal
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -811,6 +811,3 @@ def _kill_group(pid: int) -> None:
     """Kill a process group started with ``start_new_session`` (gone already is fine)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-
-
-OnCall = Callable[[Call], None]

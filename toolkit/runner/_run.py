@@ -22,7 +22,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
@@ -33,7 +33,7 @@ from toolkit.strategies import Strategy, StrategyContext, build_strategy
 from toolkit.tasks._task import GraderRef, Task
 
 if TYPE_CHECKING:
-    from toolkit.models import Budget, ExecutionContext, PriceTable
+    from toolkit.models import Budget, PriceTable
     from toolkit.runs import RunWriter
     from toolkit.tasks import TaskSet
 
@@ -477,11 +477,9 @@ class _Counters:
     run: int = 0
     calls: int = 0
     errors: int = 0
-    billed: float = 0.0
     cost: float = 0.0
     stop_status: Status | None = None
     message: str = ""
-    events: list[str] = field(default_factory=list)
 
 
 class _Runner:
@@ -513,7 +511,14 @@ class _Runner:
     # ----- setup and teardown -----------------------------------------------------------------
 
     async def run(self) -> RunSummary:
-        from toolkit.models import Budget, ExecutionContext, PriceTable, ResponseCache
+        from toolkit.models import (
+            Budget,
+            ExecutionContext,
+            PriceTable,
+            ResponseCache,
+            build_executors,
+        )
+        from toolkit.models._build import attach_local_server
 
         spec = self.spec
         prices = PriceTable.load(spec.resolve(spec.prices.file) if spec.prices.file else None)
@@ -536,9 +541,9 @@ class _Runner:
         # executors (unpriced models, specialist files) and the strategies' one-off work
         try:
             self.info = self.plan.info(prices)
-            checked = _build_executors(spec, ctx, None)
-            self.plan.prepare(checked, self.info)
-            _preflight(self.plan, checked)
+            executors = build_executors(spec.executor_configs(), ctx)
+            self.plan.prepare(executors, self.info)
+            _preflight(self.plan, executors)
             if not self.replay:
                 _check_api_keys(self.plan, self.done)
             writer = self._open_writer(prices)
@@ -551,7 +556,7 @@ class _Runner:
         message = ""
         try:
             with self._local_server() as local_url, _frozen_heap():
-                executors = _build_executors(spec, ctx, local_url)
+                attach_local_server(executors, local_url)
                 status = await self._execute(executors, budget)
                 message = self.counters.message
         except KeyboardInterrupt:
@@ -764,7 +769,6 @@ class _Runner:
 
         writer.add_call(CallRecord.from_call(call, strategy=strategy))
         self.counters.calls += 1
-        self.counters.billed += call.billed_usd
         self.counters.cost += call.cost_usd
 
     def _stop_for(self, exc: ToolkitError) -> None:
@@ -803,21 +807,14 @@ class _Runner:
 # helpers
 
 
-def _build_executors(
-    spec: Spec, ctx: ExecutionContext, local_url: str | None
-) -> dict[str, Executor]:
-    from toolkit.models import build_executors
-
-    return build_executors(spec.executor_configs(), ctx, local_url=local_url)
-
-
 def _local_alias(spec: Spec, tasks: TaskSet) -> str | None:
     """The model alias the local server must serve, or None when no call needs it.
 
     Knob included: an executor whose model resolves to ``local/<alias>`` needs the server,
     and so does a per-task override naming one. One server serves one model.
     """
-    from toolkit.models import resolve_model, uses_local_server
+    from toolkit.models import local_models
+    from toolkit.models._llm import LOCAL_PREFIX
 
     configs = spec.executor_configs()
     extra = [ov.model for ov in spec.overrides]
@@ -828,21 +825,9 @@ def _local_alias(spec: Spec, tasks: TaskSet) -> str | None:
                 extra.append(value)
             elif isinstance(value, Mapping):
                 extra.extend(str(v) for v in value.values())
-    if not uses_local_server(configs, extra_models=extra):
+    aliases = {m.removeprefix(LOCAL_PREFIX) for m in local_models(configs, extra_models=extra)}
+    if not aliases:
         return None
-    blank = Request(task_id="", prompt="")
-    aliases = {
-        m.removeprefix("local/")
-        for m in [
-            *(
-                resolve_model(c, blank)
-                for c in configs
-                if c.is_llm and c.kind != "cli" and not (c.kind == "local" and c.api_base)
-            ),
-            *extra,
-        ]
-        if m.startswith("local/")
-    }
     if len(aliases) > 1:
         raise InputError(
             spec.problem(

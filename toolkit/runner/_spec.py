@@ -31,7 +31,6 @@ from toolkit.strategies import (
     ModelOverride,
     StrategyConfig,
     parse_strategy_config,
-    strategy_kinds,
 )
 from toolkit.tasks._grader_specs import GRADER_ARGS
 
@@ -412,8 +411,3 @@ def _toml_error(shown: str, exc: tomllib.TOMLDecodeError) -> str:
     if m:
         return located(shown, None, "toml", msg[: m.start()].strip() + " (at end of file)")
     return located(shown, None, "toml", msg)
-
-
-def known_strategy_kinds() -> tuple[str, ...]:
-    """The strategy kinds a spec may use (re-exported for messages and docs)."""
-    return strategy_kinds()
