@@ -59,12 +59,28 @@ def redact(text: str, env: Mapping[str, str] | None = None, extra: Iterable[str]
 
 def redact_values(text: str, values: Iterable[str]) -> str:
     """``text`` with each of ``values`` masked, as written and as JSON escapes it."""
+    return redact_forms(text, secret_forms(values))
+
+
+def secret_forms(values: Iterable[str]) -> tuple[str, ...]:
+    """Each of ``values`` as written and, where it differs, as JSON escapes it, in order.
+
+    Compute once for text masked often (run files): see :func:`redact_forms`.
+    """
+    forms: list[str] = []
     for value in values:
-        if value in text:
-            text = text.replace(value, MASK)
+        forms.append(value)
         escaped = json.dumps(value)[1:-1]
-        if escaped != value and escaped in text:
-            text = text.replace(escaped, MASK)
+        if escaped != value:
+            forms.append(escaped)
+    return tuple(forms)
+
+
+def redact_forms(text: str, forms: Iterable[str]) -> str:
+    """``text`` with each of ``forms`` (from :func:`secret_forms`) masked, in order."""
+    for form in forms:
+        if form in text:
+            text = text.replace(form, MASK)
     return text
 
 

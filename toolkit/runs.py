@@ -15,14 +15,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from toolkit._errors import InputError, located
-from toolkit._redact import redact_values, secret_values
+from toolkit._redact import redact_forms, secret_forms, secret_values
 from toolkit._types import Call, Trace
 
 if TYPE_CHECKING:
@@ -208,13 +208,13 @@ def _truncate_torn_tail(path: Path) -> int:
 class _JsonlAppender:
     """Appends one JSON line at a time and flushes it to the OS; secrets are masked."""
 
-    def __init__(self, path: Path, secrets: list[str]) -> None:
+    def __init__(self, path: Path, secrets: tuple[str, ...]) -> None:
         _truncate_torn_tail(path)
         self._fh = path.open("a", encoding="utf-8")
-        self._secrets = secrets
+        self._secrets = secrets  # from secret_forms: escaped once, not per line
 
     def write(self, record: BaseModel) -> None:
-        self._fh.write(redact_values(record.model_dump_json(), self._secrets) + "\n")
+        self._fh.write(redact_forms(record.model_dump_json(), self._secrets) + "\n")
         self._fh.flush()
 
     def close(self) -> None:
@@ -228,7 +228,7 @@ class RunWriter:
         self.root = root
         self.manifest = manifest
         # the values of API-key variables never reach a run file (see toolkit._redact)
-        self._secrets = secret_values()
+        self._secrets = secret_forms(secret_values())
         self._calls = _JsonlAppender(root / CALLS, self._secrets)
         self._results = _JsonlAppender(root / RESULTS, self._secrets)
 
@@ -260,7 +260,7 @@ class RunWriter:
     def write_manifest(self) -> None:
         """Write the manifest atomically (temp file + rename)."""
         tmp = self.root / (MANIFEST + ".tmp")
-        text = redact_values(self.manifest.model_dump_json(indent=2), self._secrets)
+        text = redact_forms(self.manifest.model_dump_json(indent=2), self._secrets)
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, self.root / MANIFEST)
 
@@ -309,22 +309,30 @@ def read_manifest(root: str | Path) -> Manifest:
         ) from None
     if not isinstance(data, dict):
         raise InputError(located(mpath, 1, "manifest", "expected a JSON object"))
+    return _validate(data, Manifest, mpath, 1, "manifest")
+
+
+def _validate(data: dict[str, Any], model: type[R], path: Path, lineno: int, what: str) -> R:
+    """Check the schema version, then validate ``data`` as ``model``.
+
+    Errors name ``path:lineno`` and the field (``what`` when pydantic names none).
+    """
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
         raise InputError(
             located(
-                mpath,
-                1,
+                path,
+                lineno,
                 "schema_version",
                 f"is {version!r}; this toolkit reads version {SCHEMA_VERSION}",
             )
         )
     try:
-        return Manifest.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "manifest"
-        raise InputError(located(mpath, 1, field, err["msg"])) from None
+        field = ".".join(str(x) for x in err["loc"]) or what
+        raise InputError(located(path, lineno, field, err["msg"])) from None
 
 
 def iter_records(path: str | Path, model: type[R]) -> Iterator[R]:
@@ -339,14 +347,12 @@ def iter_records(path: str | Path, model: type[R]) -> Iterator[R]:
         raw = p.read_bytes()
     except OSError as exc:
         raise InputError(located(p, None, "file", f"cannot read: {exc.strerror}")) from None
-    lines = raw.split(b"\n")
-    torn = lines[-1] != b""  # no trailing newline: the last line was cut by a crash
-    body = lines[:-1]
+    # the piece after the last newline is empty, or a line torn by a crash: dropped by design
+    body = raw.split(b"\n")[:-1]
     for lineno, line in enumerate(body, start=1):
         if not line.strip():
             continue
         yield _parse_line(p, lineno, line, model)
-    del torn  # a torn last line is ignored by design
 
 
 def _parse_line(p: Path, lineno: int, line: bytes, model: type[R]) -> R:
@@ -360,22 +366,7 @@ def _parse_line(p: Path, lineno: int, line: bytes, model: type[R]) -> R:
         raise InputError(located(p, lineno, "line", f"invalid JSON: {exc.msg}")) from None
     if not isinstance(data, dict):
         raise InputError(located(p, lineno, "line", "expected a JSON object"))
-    version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise InputError(
-            located(
-                p,
-                lineno,
-                "schema_version",
-                f"is {version!r}; this toolkit reads version {SCHEMA_VERSION}",
-            )
-        )
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(x) for x in err["loc"]) or "line"
-        raise InputError(located(p, lineno, field, err["msg"])) from None
+    return _validate(data, model, p, lineno, "line")
 
 
 def read_calls(root: str | Path) -> list[CallRecord]:
@@ -412,8 +403,3 @@ def results_frame(root: str | Path) -> pd.DataFrame:
 def done_keys(root: str | Path) -> set[tuple[str, str]]:
     """(task_id, strategy) pairs already recorded in ``results.jsonl``: what resume skips."""
     return {(r.task_id, r.strategy) for r in read_results(root)}
-
-
-def dump_json(data: Mapping[str, Any]) -> str:
-    """JSON text with NaN/inf refused, for files users read."""
-    return json.dumps(data, allow_nan=False, sort_keys=False)
