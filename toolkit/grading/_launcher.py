@@ -190,7 +190,6 @@ def _private_fs(cfg: dict[str, Any], program: bytes, status: _Status, pid_ns: bo
         except OSError as exc:
             if not point.startswith(("/proc", "/sys")):
                 failed.append(f"{point}: {exc.strerror}")
-    owner = ""
     if cfg["uid"] is not None:
         owner = f",uid={cfg['uid']},gid={cfg['gid']}"
     else:
@@ -233,9 +232,9 @@ def _exec_program(cfg: dict[str, Any], cwd: str, status: _Status, supervisor: in
     nproc = limits.pop("nproc")
     _set_limits(limits)
     os.chdir(cwd)
+    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))  # before any privilege drop
     dropped = False
     if cfg["uid"] is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         os.setgroups([])
         os.setresgid(cfg["gid"], cfg["gid"], cfg["gid"])
         os.setresuid(cfg["uid"], cfg["uid"], cfg["uid"])
@@ -245,8 +244,6 @@ def _exec_program(cfg: dict[str, Any], cwd: str, status: _Status, supervisor: in
             dropped = True
         if not dropped or os.getresuid() != (cfg["uid"],) * 3:
             raise RuntimeError("privilege drop did not hold")
-    else:
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     no_new_privs = True
     try:
         _prctl(PR_SET_NO_NEW_PRIVS, 1)

@@ -93,10 +93,6 @@ class SandboxResult:
         """True when the program ran to the end and exited 0."""
         return self.returncode == 0 and not self.timed_out and self.killed_reason is None
 
-    def held(self, name: str) -> bool:
-        """Whether the protection ``name`` held for this run."""
-        return any(p.name == name and p.held for p in self.protections)
-
 
 async def arun_sandboxed(
     code: str,
@@ -374,7 +370,8 @@ class _Pipes:
     def __init__(self, fds: dict[str, int], cap: int, status_cap: int = 1 << 16) -> None:
         self.loop = asyncio.get_running_loop()
         self.fds = fds
-        self.caps = {"stdout": cap, "stderr": cap, "status": status_cap}
+        self.cap = cap  # stdout and stderr together
+        self.status_cap = status_cap
         self.data = {name: bytearray() for name in fds}
         self.total = 0
         self.open = set(fds)
@@ -392,10 +389,7 @@ class _Pipes:
         if not chunk:
             self._done(name)
             return
-        if name == "status":
-            room = self.caps["status"] - len(self.data[name])
-        else:
-            room = self.caps["stdout"] - self.total
+        room = self.status_cap - len(self.data[name]) if name == "status" else self.cap - self.total
         kept = chunk[: max(room, 0)]
         self.data[name] += kept
         if name != "status":
