@@ -11,12 +11,6 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
-def repo_root() -> Path:
-    """The repository's root folder."""
-    return REPO
-
-
-@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data`` (real public outcome data); skips when this checkout has none."""
     if not SHARED_DATA.is_dir():

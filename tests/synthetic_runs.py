@@ -4,7 +4,7 @@
 rows: a local model priced by the hour, an API model priced per token, a free tool) and one
 live strategy, ``classify_then_route``, with its own classifier call on the local model. The
 callers choose the categories, words, success rates and texts (the report tests put hostile
-HTML in them).
+HTML in them). ``read_jsonl`` reads a run file back as plain dicts, for any test.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +22,11 @@ EXECUTORS = ("tiny", "mid", "calc")
 MODELS = {"tiny": "local/gemma-3-270m", "mid": "gpt-4o-mini", "calc": "tool/arithmetic"}
 #: Synthetic per-token prices of "mid" (USD per million tokens in and out).
 MID_PRICE = (0.15, 0.60)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every line of a JSONL run file (each must parse), as plain dicts."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def write_matrix_run(

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from synthetic_runs import read_jsonl
 
 from toolkit.cli import main
 from toolkit.models import local_server_available
@@ -107,7 +108,7 @@ def test_evaluate_on_a_live_local_run_matches_the_live_results(
     summary = run_spec(tmp_path / "spec.toml", out=tmp_path / "run", progress=False)
     assert summary.status == "done"
 
-    results = [json.loads(x) for x in (tmp_path / "run/results.jsonl").read_text().splitlines()]
+    results = read_jsonl(tmp_path / "run/results.jsonl")
     live: dict[str, dict[str, float]] = {}
     for name in ("single:gemma", "single:calc", "rules"):
         rows = [r for r in results if r["strategy"] == name and r["split"] == "test"]

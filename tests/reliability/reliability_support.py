@@ -1,5 +1,5 @@
 """Helpers for the reliability tests: the fault soak's code (benchmarks/fault_soak.py, shared so
-the test and the long soak audit the same way) and a run-file reader.
+the test and the long soak audit the same way).
 
 Every task these tests use is synthetic (made up for the tests); the servers are real HTTP
 servers on 127.0.0.1 (``toolkit.testing.FaultServer``), stopped by the tests that start them.
@@ -8,12 +8,10 @@ servers on 127.0.0.1 (``toolkit.testing.FaultServer``), stopped by the tests tha
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,8 +26,3 @@ def fault_soak() -> ModuleType:
     sys.modules["fault_soak"] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Every line of a JSONL run file (each must parse)."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]

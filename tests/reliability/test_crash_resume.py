@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import REPO, fault_soak, read_jsonl
+from reliability_support import REPO, fault_soak
+from synthetic_runs import read_jsonl
 
 from toolkit.cli import main
 from toolkit.models import ResponseCache

@@ -14,7 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from reliability_support import fault_soak, read_jsonl
+from reliability_support import fault_soak
+from synthetic_runs import read_jsonl
 
 from toolkit.runner import run_spec
 from toolkit.testing import Fault, FaultServer, default_answer

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import pytest
 from reliability_support import REPO
+from synthetic_runs import read_jsonl
 
 from toolkit._redact import MASK, redact, secret_values
 from toolkit.testing import Fault, FaultServer
@@ -296,7 +297,7 @@ def _leaks(paths: list[Path], canaries: list[str]) -> list[str]:
 def test_the_keys_were_really_in_play(secret_run: SecretRun) -> None:
     """The proxy saw the key, echoed it, and the run recorded that (redacted) error."""
     assert any(secret_run.canaries[1] in auth for auth in secret_run.proxy_auth)
-    calls = [json.loads(x) for x in (secret_run.run / "calls.jsonl").read_text().splitlines()]
+    calls = read_jsonl(secret_run.run / "calls.jsonl")
     leak = [c for c in calls if c["task_id"] == "leak-1" and c["executor"] == "proxy"]
     assert leak and "Incorrect API key provided: Bearer " + MASK in leak[0]["error"]
     assert "injected fault http_500" in leak[0]["error"]  # the primary's error is kept too
@@ -338,7 +339,7 @@ def test_sandboxed_code_cannot_read_the_key(
     /proc/*/environ it can open; graded through the runner, it finds none."""
     if not protections["env_isolation"].held:
         pytest.skip(f"env_isolation does not hold here: {protections['env_isolation'].detail}")
-    results = [json.loads(x) for x in (secret_run.run / "results.jsonl").read_text().splitlines()]
+    results = read_jsonl(secret_run.run / "results.jsonl")
     probes = [r for r in results if r["task_id"] == "probe-1"]
     assert len(probes) == 2  # both strategies answered it
     for r in probes:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from synthetic_runs import read_jsonl
 
 from toolkit.testing import FaultServer
 
@@ -114,11 +115,6 @@ backoff_max_s = 0.05
     return spec
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Every line of a JSONL run file."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
 class Kit:
     """The helpers above, handed to tests by the ``kit`` fixture."""
 
@@ -126,7 +122,7 @@ class Kit:
     price_in = PRICE_IN
     price_out = PRICE_OUT
     write_spec = staticmethod(write_spec)
-    read_jsonl = staticmethod(read_jsonl)
+    read_jsonl = staticmethod(read_jsonl)  # synthetic_runs.read_jsonl
     synthetic_tasks = staticmethod(synthetic_tasks)
 
 

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from synthetic_runs import read_jsonl
 
 from toolkit.models import local_server_available
 from toolkit.runner import run_spec
@@ -90,7 +91,7 @@ def test_runner_starts_and_stops_the_local_server(tmp_path: Path) -> None:
     finally:
         assert _llama_children() == []  # stopped, even if the run failed
     assert summary.status == "done"
-    calls = [json.loads(x) for x in (tmp_path / "run" / "calls.jsonl").read_text().splitlines()]
+    calls = read_jsonl(tmp_path / "run" / "calls.jsonl")
     assert len(calls) == 2
     for call in calls:
         assert call["error"] is None, call["error"]

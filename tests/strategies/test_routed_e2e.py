@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from synthetic_runs import read_jsonl
 
 import toolkit.strategies._routed  # noqa: F401  (registers the routing kinds)
 from toolkit.runner import run_spec
@@ -110,10 +111,6 @@ threshold = 0.5
     return spec
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line]
-
-
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOOLKIT_CACHE_DIR", str(tmp_path / "default-cache"))
@@ -125,8 +122,10 @@ def test_rules_and_cascades_through_the_runner(tmp_path: Path) -> None:
     with FaultServer(answers=ANSWERS, faults=faults) as server:
         summary = run_spec(_write(tmp_path, server.url), out=tmp_path / "run", progress=False)
     assert summary.status == "done", summary.message
-    results = {(r["task_id"], r["strategy"]): r for r in _jsonl(tmp_path / "run" / "results.jsonl")}
-    calls = _jsonl(tmp_path / "run" / "calls.jsonl")
+    results = {
+        (r["task_id"], r["strategy"]): r for r in read_jsonl(tmp_path / "run" / "results.jsonl")
+    }
+    calls = read_jsonl(tmp_path / "run" / "calls.jsonl")
     assert len(results) == 12
 
     # rules: planning -> strong, low complexity -> cheap, otherwise the default (strong)
