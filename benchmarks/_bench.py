@@ -135,6 +135,16 @@ def stub_server(latency_s: float = 0.0) -> Iterator[str]:
                 stream.close()
 
 
-def profile_top(profiler_text: str, lines: int = 40) -> list[str]:
-    """The first ``lines`` non-empty lines of a profiler's text report."""
-    return [ln for ln in profiler_text.splitlines() if ln.strip()][:lines]
+def profiled(fn: Callable[[], object], *, interval: float, lines: int) -> list[str]:
+    """Call ``fn`` under pyinstrument (sampling every ``interval`` s); the first ``lines``
+    lines of its text report."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=interval)
+    profiler.start()
+    try:
+        fn()
+    finally:
+        profiler.stop()
+    text: str = profiler.output_text(color=False, unicode=False)
+    return text.splitlines()[:lines]

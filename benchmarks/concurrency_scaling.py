@@ -29,7 +29,7 @@ import sys
 import time
 from typing import Any
 
-from _bench import emit, environment, figure, median, parser, stub_server
+from _bench import emit, environment, figure, median, parser, profiled, stub_server
 from _live import Timing, check, run_bare, run_toolkit
 
 TARGET = 0.90
@@ -104,14 +104,14 @@ def main(argv: list[str] | None = None) -> int:
                 "toolkit_cpu_ms_per_call": median(cpu["toolkit"]),
             }
         if args.profile:
-            from pyinstrument import Profiler
-
             top = max(args.levels)
-            profiler = Profiler(interval=0.001)
-            profiler.start()
-            run_toolkit(url, calls_at(top, args.calls, args.latency, args.max_seconds), top)
-            profiler.stop()
-            profile = profiler.output_text(color=False, unicode=False).splitlines()[:150]
+            profile = profiled(
+                lambda: run_toolkit(
+                    url, calls_at(top, args.calls, args.latency, args.max_seconds), top
+                ),
+                interval=0.001,
+                lines=150,
+            )
 
     top = levels[str(max(args.levels))]
     ceiling = {

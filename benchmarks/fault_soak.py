@@ -38,7 +38,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.testing import Fault, FaultKind, FaultServer, ServedRequest, count_words
+from toolkit.testing import (
+    Fault,
+    FaultKind,
+    FaultServer,
+    ServedRequest,
+    count_words,
+    default_answer,
+)
 
 #: The fault kinds the soak draws at its seeded rate.
 SOAK_FAULTS: tuple[FaultKind, ...] = (
@@ -171,7 +178,6 @@ def audit(
 ) -> SoakResult:
     """Check the run directory against the server's request log (see the module docstring)."""
     from toolkit.runs import read_calls, read_manifest, read_results
-    from toolkit.testing import default_answer
 
     violations: list[str] = []
     by_prompt: dict[str, list[ServedRequest]] = defaultdict(list)

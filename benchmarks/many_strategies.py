@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from _bench import emit, environment, figure, median, parser
+from _bench import emit, environment, figure, median, parser, profiled
 
 TARGET_S = 3.0
 N_TASKS = 36_000
@@ -159,13 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         **environment(),
     }
     if args.profile:
-        from pyinstrument import Profiler
-
-        profiler = Profiler(interval=0.002)
-        profiler.start()
-        evaluation()
-        profiler.stop()
-        details["profile"] = profiler.output_text(color=False, unicode=False).splitlines()[:80]
+        details["profile"] = profiled(evaluation, interval=0.002, lines=80)
 
     return emit(
         {

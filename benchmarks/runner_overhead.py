@@ -37,7 +37,7 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-from _bench import emit, environment, figure, median, parser, stub_server
+from _bench import emit, environment, figure, median, parser, profiled, stub_server
 from _live import Timing, check, run_bare, run_toolkit
 
 TARGET = 0.90
@@ -114,13 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             hop.append(t)
         profile = None
         if args.profile:
-            from pyinstrument import Profiler
-
-            profiler = Profiler(interval=0.001)
-            profiler.start()
-            run_toolkit(url, n, c)
-            profiler.stop()
-            profile = profiler.output_text(color=False, unicode=False).splitlines()[:120]
+            profile = profiled(lambda: run_toolkit(url, n, c), interval=0.001, lines=120)
     own = median([toolkit_own_cpu(n, c) for _ in range(max(1, args.repeat))])
 
     thr_bare = median([t.throughput for t in bare])

@@ -24,17 +24,13 @@ under 0.5 s, within 1.5x of the numpy reference, and at least 100x faster than t
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import statistics
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from _bench import emit, environment, figure, timed
 
 TARGET_S = 0.5
 TARGET_RATIO = 1.5
@@ -50,17 +46,6 @@ def synthetic(n: int, seed: int) -> tuple[FloatArray, FloatArray, FloatArray]:
     weak = (rng.random(n) < 0.6).astype(np.float64)
     router = 0.3 * (strong - weak) + rng.normal(size=n)
     return strong, weak, router
-
-
-def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]:
-    """Median wall time of ``repeats`` calls, all the times, and the last result."""
-    times = []
-    result = None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), times, result
 
 
 def routellm_style_loop(
@@ -178,21 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "threshold_sweep",
         "data": f"synthetic: {args.n} tasks x 2 executors, seed {args.seed}",
         "figures": {
-            "curve_and_apgr_s": {
-                "value": t_toolkit,
-                "target": TARGET_S,
-                "met": t_toolkit < TARGET_S,
-            },
-            "ratio_to_numpy_reference": {
-                "value": ratio,
-                "target": TARGET_RATIO,
-                "met": ratio <= TARGET_RATIO,
-            },
-            "speedup_vs_routellm_loop": {
-                "value": speedup,
-                "target": TARGET_SPEEDUP,
-                "met": speedup >= TARGET_SPEEDUP,
-            },
+            "curve_and_apgr_s": figure(t_toolkit, TARGET_S, at_most=True),
+            "ratio_to_numpy_reference": figure(ratio, TARGET_RATIO, at_most=True),
+            "speedup_vs_routellm_loop": figure(speedup, TARGET_SPEEDUP, at_most=False),
         },
         "details": {
             "points_on_curve": len(curve.c),
@@ -218,13 +191,10 @@ def main(argv: list[str] | None = None) -> int:
             "toolkit_runs_s": all_toolkit,
             "numpy_runs_s": all_numpy,
             "loop_runs_s": all_loop,
-            "python": sys.version.split()[0],
-            "numpy": np.__version__,
-            "machine": platform.machine(),
+            **environment(),
         },
     }
-    print(json.dumps(result, indent=2))
-    return 0
+    return emit(result)
 
 
 if __name__ == "__main__":
