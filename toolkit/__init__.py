@@ -20,6 +20,12 @@ _EXPORTS: dict[str, str] = {
     "Call": "toolkit._types",
     "Executor": "toolkit._types",
     "Trace": "toolkit._types",
+    # the registry: what a plugin (or a built-in) registers with
+    "grader": "toolkit.registry",
+    "executor": "toolkit.registry",
+    "signal": "toolkit.registry",
+    "strategy": "toolkit.registry",
+    "importer": "toolkit.registry",
     # task sets and grading
     "Task": "toolkit.tasks",
     "TaskSet": "toolkit.tasks",

@@ -1,51 +1,67 @@
 """Learned routing signals: predict each executor's chance of success from the task text.
 
-scikit-learn-style estimators, shared by the offline evaluation (``toolkit.analysis``) and the
-live ``score_router`` and ``cascade`` strategies:
+A signal is a scikit-learn-style estimator registered with :func:`toolkit.signal`, shared by
+the offline evaluation (``toolkit.analysis``) and the live ``score_router`` and ``cascade``
+strategies:
 
 - ``__init__`` only stores keyword-only settings;
-- ``fit(texts, y)`` returns ``self``; ``y`` is an (n_tasks, n_executors) array of scores in
-  [0, 1] (a 1-D array is one executor);
+- ``fit(train)`` learns from an :class:`~toolkit.OutcomeMatrix` (texts, categories and every
+  executor's scores) and returns ``self``;
 - learned state ends in ``_``;
-- ``predict_proba(texts)`` (alias ``predict_scores``) returns an (n_texts, n_executors) array of
-  predicted scores in [0, 1].
+- ``predict(matrix_or_tasks)`` returns an (n_tasks, n_executors) array of predicted scores.
+
+The built-ins also take the text-level form ``fit(texts, y)`` / ``predict_proba(texts)``,
+where ``y`` is an (n_tasks, n_executors) array of scores in [0, 1].
 
 With two executors a router routes to the strong one when the predicted *advantage*
 ``p_strong - p_weak`` (:func:`strong_advantage`) is at or above its threshold. That is the
 many-executor rule "maximise predicted score - lambda x cost" restricted to two executors, with
 the threshold playing lambda x (cost_strong - cost_weak).
 
-This module is low in the layering: it imports nothing from the rest of the toolkit;
 numpy and scikit-learn are imported lazily.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
+
+from toolkit._errors import InputError
+from toolkit.registry import REGISTRY, signal
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from toolkit.outcomes import OutcomeMatrix
+
     FloatArray = npt.NDArray[np.float64]
 
+#: The built-in signals; ``toolkit.registry.names("signal")`` adds the plugins'.
 SIGNALS = ("tfidf_logreg", "knn", "random")
 
 
 @runtime_checkable
 class Signal(Protocol):
-    """A fitted-on-outcomes predictor of each executor's score from the task text."""
+    """A fitted-on-outcomes predictor of each executor's score."""
 
-    name: str
-
-    def fit(self, texts: Sequence[str], y: Any) -> Self:
-        """Learn from train texts and their (n_tasks, n_executors) scores; returns self."""
+    def fit(self, train: OutcomeMatrix) -> Self:
+        """Learn from a train outcome matrix; returns self."""
         ...
 
-    def predict_proba(self, texts: Sequence[str]) -> FloatArray:
-        """Predicted score per text and executor, shape (n_texts, n_executors)."""
+    def predict(self, x: Any) -> FloatArray:
+        """Predicted score per task and executor, shape (n_tasks, n_executors), for an
+        OutcomeMatrix or a sequence of tasks."""
         ...
+
+
+def texts_of(x: Any) -> list[str]:
+    """The task texts of an OutcomeMatrix, a sequence of tasks or a sequence of strings."""
+    text = getattr(x, "text", None)
+    if text is not None and not isinstance(x, str):
+        return [str(t) for t in text]
+    return [t if isinstance(t, str) else str(getattr(t, "input", t)) for t in x]
 
 
 class _Base:
@@ -73,6 +89,20 @@ class _Base:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
+
+    def fit(self, train: Any, y: Any = None) -> Self:
+        """Learn from an OutcomeMatrix (``fit(train)``) or from texts and scores
+        (``fit(texts, y)``)."""
+        if y is None:
+            return self.fit_texts(texts_of(train), train.score)
+        return self.fit_texts(list(train), y)
+
+    def fit_texts(self, texts: Sequence[str], y: Any) -> Self:
+        raise NotImplementedError
+
+    def predict(self, x: Any) -> FloatArray:
+        """Predicted scores for an OutcomeMatrix, a sequence of tasks or of texts."""
+        return self.predict_proba(texts_of(x))
 
     def predict_scores(self, texts: Sequence[str]) -> FloatArray:
         """Alias of ``predict_proba``."""
@@ -107,6 +137,7 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return out
 
 
+@signal("tfidf_logreg")
 class TfidfLogRegSignal(_Base):
     """TF-IDF features and a logistic regression per executor, fitted jointly.
 
@@ -135,7 +166,7 @@ class TfidfLogRegSignal(_Base):
         self.C = C
         self.max_iter = max_iter
 
-    def fit(self, texts: Sequence[str], y: Any) -> Self:
+    def fit_texts(self, texts: Sequence[str], y: Any) -> Self:
         """Fit the vectoriser and the per-executor weights."""
         import numpy as np
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -213,6 +244,7 @@ def _soft_logreg(x: Any, s: FloatArray, c: float, max_iter: int) -> tuple[FloatA
     return theta[: d * m].reshape(d, m), theta[d * m :]
 
 
+@signal("knn")
 class KnnSignal(_Base):
     """The mean score of the k most similar train tasks (cosine similarity of TF-IDF vectors)."""
 
@@ -226,7 +258,7 @@ class KnnSignal(_Base):
         self.max_features = max_features
         self.ngram_range = ngram_range
 
-    def fit(self, texts: Sequence[str], y: Any) -> Self:
+    def fit_texts(self, texts: Sequence[str], y: Any) -> Self:
         """Store the train vectors and scores."""
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.neighbors import NearestNeighbors
@@ -258,6 +290,7 @@ class KnnSignal(_Base):
         return result
 
 
+@signal("random")
 class RandomSignal(_Base):
     """The zero signal: uniform random scores that ignore the text (seeded, reproducible)."""
 
@@ -267,7 +300,7 @@ class RandomSignal(_Base):
     def __init__(self, *, seed: int = 0) -> None:
         self.seed = seed
 
-    def fit(self, texts: Sequence[str], y: Any) -> Self:
+    def fit_texts(self, texts: Sequence[str], y: Any) -> Self:
         """Remember the number of executors."""
         self.n_outputs_ = _targets(y, len(list(texts))).shape[1]
         return self
@@ -281,15 +314,91 @@ class RandomSignal(_Base):
         return result
 
 
-def make_signal(name: str, **settings: Any) -> TfidfLogRegSignal | KnnSignal | RandomSignal:
-    """A signal by name: ``tfidf_logreg``, ``knn`` or ``random``."""
-    if name == "tfidf_logreg":
-        return TfidfLogRegSignal(**settings)
-    if name == "knn":
-        return KnnSignal(**settings)
-    if name == "random":
-        return RandomSignal(**settings)
-    raise ValueError(f"unknown signal {name!r}; known: {', '.join(SIGNALS)}")
+def make_signal(name: str, *, seed: int | None = None, **settings: Any) -> Any:
+    """An unfitted signal by registered name; ``seed`` is passed when it takes one."""
+    entry = REGISTRY.get("signal", name)
+    cls = entry.obj
+    if seed is not None and _takes(cls, "seed"):
+        settings = {"seed": seed, **settings}
+    try:
+        return cls(**settings)
+    except TypeError as exc:
+        raise InputError(f"signal {name!r} ({entry.source}): bad settings: {exc}") from None
+
+
+def _takes(cls: Any, name: str) -> bool:
+    try:
+        return name in inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def clone_signal(est: Any) -> Any:
+    """An unfitted copy of ``est`` with the same settings."""
+    clone = getattr(est, "clone", None)
+    if callable(clone):
+        return clone()
+    params = getattr(est, "get_params", None)
+    return type(est)(**params()) if callable(params) else type(est)()
+
+
+def checked_prediction(name: str, pred: Any, n_tasks: int, n_executors: int) -> FloatArray:
+    """A signal's prediction as a float array of shape (n_tasks, n_executors), or an error
+    naming the signal."""
+    import numpy as np
+
+    try:
+        arr = np.asarray(pred, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"signal {name!r}: predict() returned no numbers: {exc}") from None
+    if arr.shape != (n_tasks, n_executors):
+        raise InputError(
+            f"signal {name!r}: predict() returned shape {arr.shape}, expected "
+            f"({n_tasks}, {n_executors}) (tasks x executors)"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"signal {name!r}: predict() returned NaN or infinite scores")
+    return arr
+
+
+def fit_predict(
+    name: str,
+    train: OutcomeMatrix,
+    test: OutcomeMatrix,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    settings: dict[str, Any] | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """(out-of-fold train predictions, test predictions) of signal ``name`` fitted on train.
+
+    Each train task is predicted by a copy fitted on the other folds, so thresholds tuned on
+    these predictions behave on new tasks as they do on train.
+    """
+    est = make_signal(name, seed=seed, **(settings or {}))
+    oof = cross_fit_matrix(est, train, folds=folds, seed=seed, name=name)
+    final = clone_signal(est).fit(train)
+    return oof, checked_prediction(name, final.predict(test), test.n_tasks, train.n_executors)
+
+
+def cross_fit_matrix(
+    signal: Any, train: OutcomeMatrix, *, folds: int = 5, seed: int = 0, name: str = ""
+) -> FloatArray:
+    """Out-of-fold predictions on a train matrix: each task is predicted by a copy of
+    ``signal`` fitted on the other folds."""
+    import numpy as np
+
+    shown = name or type(signal).__name__
+    m, n = train.n_executors, train.n_tasks
+    k = max(2, min(folds, n))
+    order = np.random.default_rng(seed).permutation(n)
+    oof = np.empty((n, m))
+    for f in range(k):
+        held = order[f::k]
+        rest = np.setdiff1d(order, held, assume_unique=True)
+        est = clone_signal(signal).fit(train.subset(rest))
+        oof[held] = checked_prediction(shown, est.predict(train.subset(held)), len(held), m)
+    return oof
 
 
 def strong_advantage(pred: FloatArray, strong: int, weak: int) -> FloatArray:
@@ -299,7 +408,7 @@ def strong_advantage(pred: FloatArray, strong: int, weak: int) -> FloatArray:
 
 
 def cross_fit_predict(
-    signal: Signal, texts: Sequence[str], y: Any, *, folds: int = 5, seed: int = 0
+    signal: Any, texts: Sequence[str], y: Any, *, folds: int = 5, seed: int = 0
 ) -> FloatArray:
     """Out-of-fold predictions on the train set itself, for tuning without fooling yourself.
 
@@ -314,11 +423,10 @@ def cross_fit_predict(
     k = max(2, min(folds, n))
     order = np.random.default_rng(seed).permutation(n)
     out = np.empty_like(targets)
-    clone = getattr(signal, "clone", None)
     for f in range(k):
         test = order[f::k]
         train = np.setdiff1d(order, test, assume_unique=True)
-        est = clone() if callable(clone) else type(signal)()
+        est = clone_signal(signal)
         est.fit([docs[i] for i in train], targets[train])
         out[test] = est.predict_proba([docs[i] for i in test])
     return out

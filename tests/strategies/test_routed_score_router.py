@@ -179,7 +179,7 @@ def test_fit_errors_say_what_is_missing(fit: tuple[Path, dict[str, Task]], tmp_p
         ({"executors": ["a", "a"], "lambda_usd": 1.0}, "more than once"),
         (
             {"executors": ["a", "b"], "threshold": 0.1, "signal": "random"},
-            "'tfidf_logreg' or 'knn'",
+            "for offline evaluation only",
         ),
         (
             {"executors": ["a", "b"], "threshold": 0.1, "signal_settings": {"k": 0, "x": 1}},

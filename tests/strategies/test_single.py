@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from toolkit._errors import InputError
 from toolkit._types import Call, Request, Trace
+from toolkit.registry import REGISTRY, PluginError
 from toolkit.strategies import (
     ModelOverride,
     PlannedCall,
@@ -24,7 +25,6 @@ from toolkit.strategies import (
     strategy_kinds,
     task_model,
 )
-from toolkit.strategies._base import _KINDS
 from toolkit.tasks._task import Task
 
 
@@ -186,7 +186,7 @@ def first_kind() -> Iterator[None]:
     try:
         yield
     finally:
-        _KINDS.pop("first_test", None)
+        REGISTRY.unregister("strategy", "first_test")
 
 
 @pytest.mark.usefixtures("first_kind")
@@ -198,5 +198,5 @@ def test_a_new_kind_plugs_in() -> None:
     trace = asyncio.run(strategy.run(_task(), ctx))
     assert trace.answer == "4" and trace.route == ("b",) and len(trace.calls) == 2
     assert [p.executor for p in strategy.plan(_task())] == ["a", "b"]
-    with pytest.raises(ValueError, match="already registered"):
+    with pytest.raises(PluginError, match="already registered"):
         register_strategy("single", _FirstConfig, _First)

@@ -38,7 +38,9 @@ EXPECTED: dict[str, list[tuple[int | None, str, str]]] = {
         (1, "targt", "unknown field (did you mean 'target'?)"),
         (1, "target", "missing or empty"),
     ],
-    "unknown_grader.jsonl": [(1, "grader", "unknown grader 'exactly' (known: choice, code")],
+    "unknown_grader.jsonl": [
+        (1, "grader", "unknown grader 'exactly'; did you mean 'exact'? (known: choice, code")
+    ],
     "wrong_metadata.csv": [(2, "metadata", "expected a JSON object (text starting with '{')")],
     "wrong_type.jsonl": [
         (1, "target", "expected a string or a list of strings, got number 42"),

@@ -27,10 +27,12 @@ from toolkit.analysis._metrics import (
     threshold_curve,
     upper_hull,
 )
+from toolkit.analysis._policies import OfflineFit
 from toolkit.analysis._tune import ThresholdRouter, tune, write_spec_snippet
 
 __all__ = [
     "N_BOOT",
+    "OfflineFit",
     "ThresholdCurve",
     "ThresholdRouter",
     "aiq",

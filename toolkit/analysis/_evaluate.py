@@ -6,6 +6,7 @@ each metric are defined in the README ("toolkit evaluate").
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -29,6 +30,7 @@ from toolkit.analysis._policies import (
     EvalData,
     Setting,
     cascade,
+    offline_setting,
     oracle,
     pair_router_score,
     random_router,
@@ -36,7 +38,7 @@ from toolkit.analysis._policies import (
     singles,
 )
 from toolkit.outcomes import OutcomeMatrix
-from toolkit.signals import SIGNALS
+from toolkit.registry import HOW_PLUGINS_LOAD, REGISTRY
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -113,17 +115,37 @@ def parse_strategies(names: Sequence[str] | None, executors: Sequence[str]) -> l
         elif kind in ("score_router", "cascade"):
             signals = [arg] if arg else list(DEFAULT_SIGNALS)
             for s in signals:
-                if s not in SIGNALS:
-                    raise InputError(
-                        f"--strategy {raw}: unknown signal {s!r}; known: {', '.join(SIGNALS)}"
-                    )
+                if REGISTRY.lookup("signal", s) is None:
+                    raise InputError(f"--strategy {raw}: {REGISTRY.unknown('signal', s)}")
                 add(f"{kind}:{s}")
+        elif not arg and kind in offline_kinds():
+            add(kind)
         else:
+            close = difflib.get_close_matches(kind, [*BUILTIN_OFFLINE, *offline_kinds()], n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            plugins = ", ".join(offline_kinds()) or "none"
             raise InputError(
-                f"--strategy {raw}: unknown strategy; use single, single:<executor>, random, "
-                "oracle, score_router[:<signal>] or cascade[:<signal>]"
+                f"--strategy {raw}: unknown strategy; {hint}use single, single:<executor>, "
+                "random, oracle, score_router[:<signal>], cascade[:<signal>] or a registered "
+                f"strategy with an offline policy (here: {plugins}; {HOW_PLUGINS_LOAD})"
             )
     return out
+
+
+#: The strategy names ``evaluate`` scores with its own policy families.
+BUILTIN_OFFLINE = ("single", "random", "oracle", "score_router", "cascade")
+
+
+def offline_kinds() -> tuple[str, ...]:
+    """Registered strategy kinds with an ``offline`` policy (the built-in families aside)."""
+    out = []
+    for kind in REGISTRY.names("strategy"):
+        if kind in BUILTIN_OFFLINE:
+            continue
+        entry = REGISTRY.lookup("strategy", kind)
+        if entry is not None and entry.option("offline") is not None:
+            out.append(kind)
+    return tuple(out)
 
 
 def build_settings(data: EvalData, strategies: Sequence[str]) -> list[Setting]:
@@ -137,7 +159,9 @@ def build_settings(data: EvalData, strategies: Sequence[str]) -> list[Setting]:
         kind, _, signal = name.partition(":")
         if kind == "single":
             continue
-        if kind == "oracle":
+        if kind not in BUILTIN_OFFLINE:
+            out.append(offline_setting(data, kind))
+        elif kind == "oracle":
             out.extend(oracle(data))
         elif kind == "random":
             if strong == weak:

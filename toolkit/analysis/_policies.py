@@ -131,16 +131,11 @@ class EvalData:
     def predictions(self, signal: str) -> tuple[FloatArray, FloatArray]:
         """(out-of-fold train predictions, test predictions) of a signal, fitted on train."""
         if signal not in self._pred:
-            from toolkit.signals import cross_fit_predict, make_signal
+            from toolkit.signals import fit_predict
 
-            texts_tr = [str(t) for t in self.train.text]
-            est = make_signal(signal, seed=self.seed) if signal == "random" else make_signal(signal)
-            oof = cross_fit_predict(
-                est, texts_tr, self.train.score, folds=OOF_FOLDS, seed=self.seed
+            self._pred[signal] = fit_predict(
+                signal, self.train, self.test, folds=OOF_FOLDS, seed=self.seed
             )
-            est.fit(texts_tr, self.train.score)
-            test = est.predict_proba([str(t) for t in self.test.text])
-            self._pred[signal] = (oof, test)
         return self._pred[signal]
 
     def uniform(self, which: str) -> FloatArray:
@@ -412,3 +407,74 @@ def pair_router_score(data: EvalData, family: str, strong: int, weak: int) -> Fl
         esc: FloatArray = 1.0 - p_test[:, weak]
         return esc
     return None
+
+
+@dataclass(frozen=True, eq=False)
+class OfflineFit:
+    """What a registered strategy's ``offline(matrix, fitted)`` policy is given.
+
+    ``train`` is the train matrix, ``config`` the strategy's config with its defaults,
+    ``cost`` the train cost per task and executor on the evaluation's cost axis (USD, or the
+    strong-call share when costs are unknown), ``seed`` the evaluation's seed.
+    """
+
+    train: OutcomeMatrix
+    config: Any
+    cost: FloatArray
+    seed: int
+
+
+def offline_setting(data: EvalData, kind: str) -> Setting:
+    """Score a registered strategy kind by its ``offline`` policy on train and test."""
+    from pydantic import ValidationError
+
+    from toolkit.registry import REGISTRY
+
+    entry = REGISTRY.get("strategy", kind)
+    policy = entry.option("offline")
+    if policy is None:
+        raise InputError(f"--strategy {kind}: the strategy has no offline policy")
+    try:
+        config = entry.config.model_validate({"kind": kind}) if entry.config else None
+    except ValidationError as exc:
+        missing = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        raise InputError(
+            f"--strategy {kind}: its config has no default for {missing}, and evaluate builds "
+            "it from defaults"
+        ) from None
+    fitted = OfflineFit(train=data.train, config=config, cost=data.train_cost, seed=data.seed)
+
+    def outcome(matrix: OutcomeMatrix, cost: FloatArray, which: str) -> Outcome:
+        choice = _choices(kind, entry.source, policy(matrix, fitted), matrix, which)
+        return routed(matrix, cost, choice)
+
+    return Setting(
+        family=kind,
+        name=kind,
+        params={},
+        test=outcome(data.test, data.test_cost, "test"),
+        train=outcome(data.train, data.train_cost, "train"),
+    )
+
+
+def _choices(kind: str, source: str, got: Any, matrix: OutcomeMatrix, which: str) -> IntArray:
+    """Executor indices from an offline policy's answer (indices or executor names)."""
+    values = list(got)
+    where = f"strategy {kind!r} ({source}): offline() on {which}"
+    if len(values) != matrix.n_tasks:
+        raise InputError(f"{where} returned {len(values)} choices for {matrix.n_tasks} tasks")
+    out = np.empty(matrix.n_tasks, dtype=np.intp)
+    for i, v in enumerate(values):
+        if isinstance(v, str):
+            if v not in matrix.executors:
+                raise InputError(
+                    f"{where}: task {matrix.task_ids[i]!r}: unknown executor {v!r} "
+                    f"(executors: {', '.join(matrix.executors)})"
+                )
+            out[i] = matrix.executors.index(v)
+        else:
+            j = int(v)
+            if not 0 <= j < matrix.n_executors:
+                raise InputError(f"{where}: task {matrix.task_ids[i]!r}: no executor {j}")
+            out[i] = j
+    return out

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from toolkit._errors import InputError
 from toolkit.analysis._metrics import descending_order, tie_group_ends
 from toolkit.outcomes import OutcomeMatrix
-from toolkit.signals import Signal, cross_fit_predict, make_signal, strong_advantage
+from toolkit.signals import Signal, clone_signal, cross_fit_matrix, make_signal, strong_advantage
 
 FloatArray = npt.NDArray[np.float64]
 Kind = Literal["score_router", "cascade"]
@@ -101,14 +101,12 @@ class ThresholdRouter:
     def _make_signal(self) -> Signal:
         if isinstance(self.signal, str):
             try:
-                if self.signal == "random":
-                    return make_signal("random", seed=self.seed)
-                return make_signal(self.signal)
+                result: Signal = make_signal(self.signal, seed=self.seed)
             except ValueError as exc:
                 raise InputError(str(exc)) from None
-        clone = getattr(self.signal, "clone", None)
-        result: Signal = clone() if callable(clone) else self.signal
-        return result
+            return result
+        made: Signal = clone_signal(self.signal)
+        return made
 
     def fit(self, train: OutcomeMatrix) -> Self:
         """Fit the signal on ``train`` and choose ``threshold_`` on out-of-fold predictions."""
@@ -144,8 +142,9 @@ class ThresholdRouter:
         self.strong_, self.weak_ = train.executors[strong], train.executors[weak]
         self.executors_ = train.executors
         sig = self._make_signal()
-        oof = cross_fit_predict(sig, texts, train.score, folds=self.folds, seed=self.seed)
-        self.signal_ = sig.fit(texts, train.score)
+        name = self.signal if isinstance(self.signal, str) else type(sig).__name__
+        oof = cross_fit_matrix(sig, train, folds=self.folds, seed=self.seed, name=name)
+        self.signal_ = sig.fit(train)
         self.train_scores_ = self._route_score(oof, strong, weak)
         cand = self._candidates(train, self.train_scores_)
         i = self._choose(cand, target, value)
@@ -209,7 +208,7 @@ class ThresholdRouter:
 
     def routing_score(self, m: OutcomeMatrix) -> FloatArray:
         """The router score of each task of ``m`` (predicted from its text)."""
-        pred = self.signal_.predict_proba([str(t) for t in m.text])
+        pred = self.signal_.predict(m)
         cols = {e: j for j, e in enumerate(self.executors_)}
         return self._route_score(pred, cols[self.strong_], cols[self.weak_])
 

@@ -37,7 +37,8 @@ def register(sub: Any) -> None:
         action="append",
         metavar="S",
         help="single, single:<executor>, random, oracle, score_router[:<signal>], "
-        "cascade[:<signal>]; repeatable (default: all)",
+        "cascade[:<signal>], or a plugin strategy with an offline policy; a signal may be a "
+        "plugin's (toolkit plugins lists them); repeatable (default: the built-ins)",
     )
     p.add_argument(
         "--pair",

@@ -6,8 +6,6 @@ import argparse
 import sys
 from typing import Any
 
-FORMATS = ("routerbench", "routellm", "long", "run")
-
 
 def register(sub: Any) -> None:
     """Add ``toolkit outcomes import`` and ``toolkit outcomes show``."""
@@ -28,7 +26,12 @@ def register(sub: Any) -> None:
         ),
     )
     imp.add_argument("path", metavar="PATH")
-    imp.add_argument("--format", required=True, metavar="F", help=f"one of {', '.join(FORMATS)}")
+    imp.add_argument(
+        "--format",
+        required=True,
+        metavar="F",
+        help="routerbench, routellm, long, run, or a plugin's format (toolkit plugins lists them)",
+    )
     imp.add_argument(
         "--drop-incomplete",
         action="store_true",
@@ -71,13 +74,8 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from toolkit._errors import InputError
     from toolkit.outcomes import import_outcomes, parse_columns, parse_score_scale
 
-    if args.format not in FORMATS:
-        raise InputError(
-            f"--format: unknown format {args.format!r}; choose one of {', '.join(FORMATS)}"
-        )
     matrix = import_outcomes(
         args.path,
         args.format,

@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
         "--strategy",
         required=True,
         metavar="S",
-        help="score_router[:<signal>], cascade[:<signal>] or random (signals: tfidf_logreg, knn)",
+        help="score_router[:<signal>], cascade[:<signal>] or random (signals: tfidf_logreg, knn, or a plugin's; toolkit plugins lists them)",
     )
     p.add_argument(
         "--pair", metavar="STRONG,WEAK", help="default: best on train, cheapest on train"

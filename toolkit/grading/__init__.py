@@ -6,7 +6,7 @@ parallel; ``run_sandboxed`` runs untrusted Python in the code sandbox (Linux onl
 
 from __future__ import annotations
 
-from toolkit.grading._api import grade, grade_many, grader_for
+from toolkit.grading._api import RegisteredGrader, grade, grade_many, grader_for, uses_judge
 from toolkit.grading._code import build_program, strip_fences
 from toolkit.grading._grade import Grade, Grader
 from toolkit.grading._graders import extract_number, normalize_text
@@ -24,6 +24,7 @@ __all__ = [
     "Grade",
     "Grader",
     "Protection",
+    "RegisteredGrader",
     "SandboxError",
     "SandboxResult",
     "arun_sandboxed",
@@ -38,4 +39,5 @@ __all__ = [
     "run_sandboxed",
     "sandbox_protections",
     "strip_fences",
+    "uses_judge",
 ]

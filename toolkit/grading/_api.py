@@ -3,88 +3,98 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import ValidationError
 
+from toolkit._errors import InputError, ToolkitError
 from toolkit._types import Executor
-from toolkit.grading._code import CodeGrader
 from toolkit.grading._grade import Grade, Grader, task_error
-from toolkit.grading._graders import (
-    ChoiceGrader,
-    ContainsGrader,
-    ExactGrader,
-    NormalizedGrader,
-    NumericGrader,
-    RegexGrader,
-)
-from toolkit.grading._judge import JudgeGrader
-from toolkit.tasks._grader_specs import (
-    GRADER_ARGS,
-    TARGETLESS_GRADERS,
-    ChoiceArgs,
-    CodeArgs,
-    ContainsArgs,
-    JudgeArgs,
-    NumericArgs,
-    RegexArgs,
-    parse_grader_args,
-)
-from toolkit.tasks._task import Task
+from toolkit.registry import REGISTRY, Entry
+from toolkit.tasks import Task
+from toolkit.tasks._grader_specs import parse_grader_args, task_problems
+
+
+class RegisteredGrader:
+    """A registered grader function bound to a task's validated args (and the judge)."""
+
+    def __init__(self, entry: Entry, args: Any, judge: Executor | None) -> None:
+        self.entry = entry
+        self.args = args
+        self.judge = judge
+        params = inspect.signature(entry.obj).parameters
+        self._kwargs: dict[str, Any] = {}
+        if "args" in params:
+            self._kwargs["args"] = args
+        if "judge" in params:
+            self._kwargs["judge"] = judge
+
+    @property
+    def name(self) -> str:
+        """The grader's registered name."""
+        return self.entry.name
+
+    @property
+    def cpu_bound(self) -> bool:
+        """True for graders that run at most one per core at once (``code``)."""
+        return bool(self.entry.option("cpu_bound", False))
+
+    async def grade(self, task: Task, answer: str) -> Grade:
+        """Call the grader; a number in [0, 1] is taken as the score."""
+        value = self.entry.obj(task, answer, **self._kwargs)
+        if inspect.isawaitable(value):
+            value = await value
+        if isinstance(value, Grade):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return Grade(float(value), "")
+        raise ToolkitError(
+            f"grader {self.name!r} ({self.entry.source}) returned {type(value).__name__}, "
+            "not a toolkit.Grade"
+        )
+
+
+def uses_judge(name: str) -> bool:
+    """True when grader ``name`` asks for the judge executor (a keyword ``judge``)."""
+    entry = REGISTRY.lookup("grader", name)
+    return entry is not None and "judge" in inspect.signature(entry.obj).parameters
 
 
 def grader_for(task: Task, *, judge_executor: Executor | None = None) -> Grader:
-    """The grader named by ``task.grader``, configured with its args.
+    """The grader registered under ``task.grader``, configured with its args.
 
     Raises InputError (located at the task) for an unknown grader, bad args, a missing
-    target, a ``code`` task without ``metadata.test``/``entry_point``, or a ``judge`` task
-    when no ``judge_executor`` is given.
+    target or metadata the grader checks for, or a grader that needs a judge when no
+    ``judge_executor`` is given.
     """
     name = task.grader.name
-    if name not in GRADER_ARGS:
-        known = ", ".join(sorted(GRADER_ARGS))
-        raise task_error(task, "grader", f"unknown grader {name!r} (known: {known})")
     try:
-        args = parse_grader_args(name, dict(task.grader.args))
+        entry = REGISTRY.lookup("grader", name)
+    except InputError as exc:
+        raise task_error(task, "grader", exc.problems[0]) from None
+    if entry is None:
+        raise task_error(task, "grader", REGISTRY.unknown("grader", name))
+    try:
+        args = parse_grader_args(name, task.grader.args)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise task_error(
             task, f"grader.args.{where}" if where else "grader.args", first["msg"]
         ) from None
-    needs_target = name not in TARGETLESS_GRADERS
-    if (
-        needs_target
-        and not task.targets
-        and not (name == "regex" and task.grader.args.get("pattern"))
-    ):
-        raise task_error(task, "target", f"the {name!r} grader needs a target")
-    if name == "exact":
-        return ExactGrader()
-    if name == "normalized":
-        return NormalizedGrader()
-    if isinstance(args, NumericArgs):
-        return NumericGrader(args)
-    if isinstance(args, ChoiceArgs):
-        return ChoiceGrader(args)
-    if isinstance(args, RegexArgs):
-        return RegexGrader(args)
-    if isinstance(args, ContainsArgs):
-        return ContainsGrader(args)
-    if isinstance(args, CodeArgs):
-        code = CodeGrader(args)
-        code.check_task(task)
-        return code
-    if isinstance(args, JudgeArgs):
-        if judge_executor is None:
-            raise task_error(
-                task,
-                "grader",
-                "the judge grader needs a model: pass judge_executor=... (an Executor)",
-            )
-        return JudgeGrader(args, judge_executor)
-    raise task_error(task, "grader", f"grader {name!r} is known but not implemented")
+    for where, problem in task_problems(task):
+        raise task_error(task, where, problem)
+    bound = RegisteredGrader(entry, args, judge_executor)
+    if "judge" in bound._kwargs and judge_executor is None:
+        raise task_error(
+            task,
+            "grader",
+            f"the {name} grader needs a model: pass judge_executor=... (an Executor)",
+        )
+    return bound
 
 
 async def grade_many(
@@ -107,7 +117,7 @@ async def grade_many(
     slots = asyncio.Semaphore(limit)
 
     async def one(grader: Grader, task: Task, answer: str) -> Grade:
-        if isinstance(grader, CodeGrader):
+        if getattr(grader, "cpu_bound", False):
             async with slots:
                 return await grader.grade(task, answer)
         return await grader.grade(task, answer)

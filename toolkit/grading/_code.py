@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+
+from pydantic import Field
 
 from toolkit.grading._grade import Grade, task_error
+from toolkit.grading._graders import GraderArgs
 from toolkit.grading._sandbox import SandboxResult, arun_sandboxed
-from toolkit.tasks._grader_specs import CodeArgs
-from toolkit.tasks._task import Task
+from toolkit.registry import grader
+from toolkit.tasks import Task
+
+
+class CodeArgs(GraderArgs):
+    """``code``: run the task's tests (``metadata.test``, ``metadata.entry_point``) in the sandbox."""
+
+    timeout_s: float = Field(default=10.0, gt=0.0, le=600.0)
+    memory_mb: int = Field(default=512, ge=32, le=16384)
+
 
 _FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
@@ -81,29 +91,24 @@ def explain(result: SandboxResult, nonce: str, timeout_s: float) -> Grade:
     return Grade(1.0, "tests passed")
 
 
-@dataclass(frozen=True)
-class CodeGrader:
+def _check_code(task: Task, args: CodeArgs) -> list[tuple[str, str]]:
+    """The task's tests must be there: ``metadata.test`` and ``metadata.entry_point``."""
+    out = []
+    for key in ("test", "entry_point"):
+        value = task.metadata.get(key)
+        if not isinstance(value, str) or not value.strip():
+            what = "missing" if value is None else f"expected a non-empty string, got {value!r}"
+            out.append((f"metadata.{key}", f"{what} (the code grader needs it)"))
+    return out
+
+
+@grader("code", args=CodeArgs, needs_target=False, check=_check_code, cpu_bound=True)
+async def code(task: Task, answer: str, *, args: CodeArgs) -> Grade:
     """Runs ``metadata.test`` and ``check(metadata.entry_point)`` on the answer in the sandbox."""
-
-    args: CodeArgs
-    python: str | None = None
-
-    def check_task(self, task: Task) -> None:
-        """Raise InputError when the task lacks its tests."""
-        for key in ("test", "entry_point"):
-            value = task.metadata.get(key)
-            if not isinstance(value, str) or not value.strip():
-                raise task_error(
-                    task, f"metadata.{key}", "the code grader needs it (a non-empty string)"
-                )
-
-    async def grade(self, task: Task, answer: str) -> Grade:
-        self.check_task(task)
-        nonce = f"toolkit-tests-done-{secrets.token_hex(8)}"
-        result = await arun_sandboxed(
-            build_program(task, answer, nonce),
-            timeout_s=self.args.timeout_s,
-            memory_mb=self.args.memory_mb,
-            python=self.python,
-        )
-        return explain(result, nonce, self.args.timeout_s)
+    for where, problem in _check_code(task, args):
+        raise task_error(task, where, problem)
+    nonce = f"toolkit-tests-done-{secrets.token_hex(8)}"
+    result = await arun_sandboxed(
+        build_program(task, answer, nonce), timeout_s=args.timeout_s, memory_mb=args.memory_mb
+    )
+    return explain(result, nonce, args.timeout_s)

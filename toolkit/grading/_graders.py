@@ -11,9 +11,61 @@ import string
 import unicodedata
 from dataclasses import dataclass
 
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from toolkit.grading._grade import Grade, short, task_error
-from toolkit.tasks._grader_specs import ChoiceArgs, ContainsArgs, NumericArgs, RegexArgs
-from toolkit.tasks._task import Task
+from toolkit.registry import grader
+from toolkit.tasks import Task
+
+
+class GraderArgs(BaseModel):
+    """Base of the built-in graders' args: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NumericArgs(GraderArgs):
+    """``numeric``: the last number in the answer is within tolerance of the target."""
+
+    rel_tol: float = Field(default=1e-6, ge=0.0)
+    abs_tol: float = Field(default=1e-9, ge=0.0)
+
+
+class ChoiceArgs(GraderArgs):
+    """``choice``: a multiple-choice letter (A, B, ...) or the option's text.
+
+    ``options`` lists the options in letter order; without it only letters are compared.
+    """
+
+    options: list[str] | None = None
+
+
+class RegexArgs(GraderArgs):
+    """``regex``: the answer matches ``pattern`` (search; ``fullmatch`` to anchor).
+
+    Without ``pattern`` the task's target(s) are the patterns.
+    """
+
+    pattern: str | None = None
+    ignore_case: bool = False
+    fullmatch: bool = False
+
+    @model_validator(mode="after")
+    def _compiles(self) -> RegexArgs:
+        if self.pattern is None:
+            return self
+        try:
+            re.compile(self.pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern does not compile: {exc}") from None
+        return self
+
+
+class ContainsArgs(GraderArgs):
+    """``contains``: a target appears in the answer."""
+
+    case_sensitive: bool = False
+
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _SPACES = re.compile(r"\s+")
@@ -61,30 +113,26 @@ def _expected(targets: tuple[str, ...]) -> str:
     )
 
 
-@dataclass(frozen=True)
-class ExactGrader:
+@grader("exact")
+def exact(task: Task, answer: str) -> Grade:
     """The answer equals a target once surrounding whitespace is stripped."""
-
-    async def grade(self, task: Task, answer: str) -> Grade:
-        targets = _targets(task)
-        got = answer.strip()
-        for target in targets:
-            if got == target.strip():
-                return Grade(1.0, f"exact match {short(target, 40)}")
-        return Grade(0.0, f"expected {_expected(targets)}, got {short(got)}")
+    targets = _targets(task)
+    got = answer.strip()
+    for target in targets:
+        if got == target.strip():
+            return Grade(1.0, f"exact match {short(target, 40)}")
+    return Grade(0.0, f"expected {_expected(targets)}, got {short(got)}")
 
 
-@dataclass(frozen=True)
-class NormalizedGrader:
+@grader("normalized")
+def normalized(task: Task, answer: str) -> Grade:
     """Equal after :func:`normalize_text` (case, whitespace, punctuation, articles)."""
-
-    async def grade(self, task: Task, answer: str) -> Grade:
-        targets = _targets(task)
-        got = normalize_text(answer)
-        for target in targets:
-            if got == normalize_text(target):
-                return Grade(1.0, f"matches {short(target, 40)} after normalizing")
-        return Grade(0.0, f"expected {_expected(targets)}, got {short(answer.strip())}")
+    targets = _targets(task)
+    got = normalize_text(answer)
+    for target in targets:
+        if got == normalize_text(target):
+            return Grade(1.0, f"matches {short(target, 40)} after normalizing")
+    return Grade(0.0, f"expected {_expected(targets)}, got {short(answer.strip())}")
 
 
 # -- numbers ------------------------------------------------------------------------------
@@ -160,30 +208,37 @@ def extract_number(text: str) -> ParsedNumber | None:
     return found[-1] if found else None
 
 
-@dataclass(frozen=True)
-class NumericGrader:
+_TARGET_NUMBER = re.compile(r"[-+]?(?:\d[\d,_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _check_numeric(task: Task, args: NumericArgs) -> list[tuple[str, str]]:
+    return [
+        ("target", f"the numeric grader needs a number, got {short(t)}")
+        for t in task.targets
+        if not _TARGET_NUMBER.search(t)
+    ]
+
+
+@grader("numeric", args=NumericArgs, check=_check_numeric)
+def numeric(task: Task, answer: str, *, args: NumericArgs) -> Grade:
     """The answer's number (see :func:`extract_number`) is within tolerance of a target."""
-
-    args: NumericArgs
-
-    async def grade(self, task: Task, answer: str) -> Grade:
-        targets = _targets(task)
-        got = extract_number(answer)
-        wanted: list[ParsedNumber] = []
-        for target in targets:
-            parsed = extract_number(target)
-            if parsed is None:
-                raise task_error(task, "target", f"target {short(target)} holds no number")
-            wanted.append(parsed)
-        if got is None:
-            return Grade(0.0, f"no number in answer {short(answer.strip())}")
-        for want in wanted:
-            for a in got.candidates():
-                for t in want.candidates():
-                    if math.isclose(a, t, rel_tol=self.args.rel_tol, abs_tol=self.args.abs_tol):
-                        return Grade(1.0, f"{got.text} equals {want.text} within tolerance")
-        shown = _expected(tuple(t.text for t in wanted))
-        return Grade(0.0, f"expected {shown}, got {short(got.text)}")
+    targets = _targets(task)
+    got = extract_number(answer)
+    wanted: list[ParsedNumber] = []
+    for target in targets:
+        parsed = extract_number(target)
+        if parsed is None:
+            raise task_error(task, "target", f"target {short(target)} holds no number")
+        wanted.append(parsed)
+    if got is None:
+        return Grade(0.0, f"no number in answer {short(answer.strip())}")
+    for want in wanted:
+        for a in got.candidates():
+            for t in want.candidates():
+                if math.isclose(a, t, rel_tol=args.rel_tol, abs_tol=args.abs_tol):
+                    return Grade(1.0, f"{got.text} equals {want.text} within tolerance")
+    shown = _expected(tuple(t.text for t in wanted))
+    return Grade(0.0, f"expected {shown}, got {short(got.text)}")
 
 
 # -- multiple choice ----------------------------------------------------------------------
@@ -231,71 +286,89 @@ def _letter_of(text: str, options: list[str] | None) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class ChoiceGrader:
+def _check_choice(task: Task, args: ChoiceArgs) -> list[tuple[str, str]]:
+    options = args.options
+    letters = [chr(ord("A") + i) for i in range(len(options) if options else 26)]
+    lowered = {o.strip().lower() for o in options or []}
+    out = []
+    for t in task.targets:
+        if t.strip().upper() in letters or t.strip().lower() in lowered:
+            continue
+        if options:
+            want = f"a letter {letters[0]}-{letters[-1]} or one of the options"
+        else:
+            want = "an option letter (A, B, ...); give grader args 'options' to use text"
+        out.append(("target", f"the choice grader needs {want}, got {short(t)}"))
+    return out
+
+
+@grader("choice", args=ChoiceArgs, check=_check_choice)
+def choice(task: Task, answer: str, *, args: ChoiceArgs) -> Grade:
     """A multiple-choice letter (``B``, ``(B)``, ``B)``, ``Answer: B``) or the option's text.
 
     Targets may be letters or option text; with ``options`` both map to letters.
     """
-
-    args: ChoiceArgs
-
-    async def grade(self, task: Task, answer: str) -> Grade:
-        targets = _targets(task)
-        options = self.args.options
-        got = _letter_of(answer, options)
-        for target in targets:
-            want = _letter_of(target, options)
-            if want is not None and got == want:
-                return Grade(1.0, f"chose {got}")
-            if want is None and normalize_text(answer) == normalize_text(target):
-                return Grade(1.0, f"chose {short(target, 40)}")
-        if got is None:
-            return Grade(0.0, f"no choice found in {short(answer.strip())}")
-        return Grade(0.0, f"expected {_expected(targets)}, got {got!r}")
+    targets = _targets(task)
+    options = args.options
+    got = _letter_of(answer, options)
+    for target in targets:
+        want = _letter_of(target, options)
+        if want is not None and got == want:
+            return Grade(1.0, f"chose {got}")
+        if want is None and normalize_text(answer) == normalize_text(target):
+            return Grade(1.0, f"chose {short(target, 40)}")
+    if got is None:
+        return Grade(0.0, f"no choice found in {short(answer.strip())}")
+    return Grade(0.0, f"expected {_expected(targets)}, got {got!r}")
 
 
 # -- regex and contains -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RegexGrader:
+def _check_regex(task: Task, args: RegexArgs) -> list[tuple[str, str]]:
+    if args.pattern is not None:
+        return []
+    if not task.targets:
+        return [("target", "missing (the regex grader needs a target or args.pattern)")]
+    out = []
+    for t in task.targets:
+        try:
+            re.compile(t)
+        except re.error as exc:
+            out.append(("target", f"the regex grader uses it as a pattern, which fails: {exc}"))
+    return out
+
+
+@grader("regex", args=RegexArgs, needs_target=False, check=_check_regex)
+def regex(task: Task, answer: str, *, args: RegexArgs) -> Grade:
     """The answer matches ``pattern`` (or, without it, one of the targets as patterns)."""
-
-    args: RegexArgs
-
-    async def grade(self, task: Task, answer: str) -> Grade:
-        patterns = (self.args.pattern,) if self.args.pattern is not None else _targets(task)
-        flags = re.IGNORECASE if self.args.ignore_case else 0
-        for pattern in patterns:
-            try:
-                compiled = re.compile(pattern, flags)
-            except re.error as exc:
-                raise task_error(
-                    task, "target", f"pattern {short(pattern)} does not compile: {exc}"
-                ) from None
-            if self.args.fullmatch:
-                hit = compiled.fullmatch(answer.strip()) is not None
-            else:
-                hit = compiled.search(answer) is not None
-            if hit:
-                return Grade(1.0, f"matches /{pattern}/")
-        how = "fully match" if self.args.fullmatch else "match"
-        shown = " or ".join(f"/{p}/" for p in patterns[:3])
-        return Grade(0.0, f"does not {how} {shown}: {short(answer.strip())}")
+    patterns = (args.pattern,) if args.pattern is not None else _targets(task)
+    flags = re.IGNORECASE if args.ignore_case else 0
+    for pattern in patterns:
+        try:
+            compiled = re.compile(pattern, flags)
+        except re.error as exc:
+            raise task_error(
+                task, "target", f"pattern {short(pattern)} does not compile: {exc}"
+            ) from None
+        if args.fullmatch:
+            hit = compiled.fullmatch(answer.strip()) is not None
+        else:
+            hit = compiled.search(answer) is not None
+        if hit:
+            return Grade(1.0, f"matches /{pattern}/")
+    how = "fully match" if args.fullmatch else "match"
+    shown = " or ".join(f"/{p}/" for p in patterns[:3])
+    return Grade(0.0, f"does not {how} {shown}: {short(answer.strip())}")
 
 
-@dataclass(frozen=True)
-class ContainsGrader:
+@grader("contains", args=ContainsArgs)
+def contains(task: Task, answer: str, *, args: ContainsArgs) -> Grade:
     """A target appears in the answer (case-insensitive unless ``case_sensitive``)."""
-
-    args: ContainsArgs
-
-    async def grade(self, task: Task, answer: str) -> Grade:
-        targets = _targets(task)
-        hay = answer if self.args.case_sensitive else answer.casefold()
-        for target in targets:
-            needle = target if self.args.case_sensitive else target.casefold()
-            if needle and needle in hay:
-                return Grade(1.0, f"contains {short(target, 40)}")
-        return Grade(0.0, f"{_expected(targets)} not found in {short(answer.strip())}")
+    targets = _targets(task)
+    hay = answer if args.case_sensitive else answer.casefold()
+    for target in targets:
+        needle = target if args.case_sensitive else target.casefold()
+        if needle and needle in hay:
+            return Grade(1.0, f"contains {short(target, 40)}")
+    return Grade(0.0, f"{_expected(targets)} not found in {short(answer.strip())}")

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from pydantic import Field
 
 from toolkit._types import Executor, Request
 from toolkit.grading._grade import Grade
-from toolkit.tasks._grader_specs import JudgeArgs
-from toolkit.tasks._task import Task
+from toolkit.grading._graders import GraderArgs
+from toolkit.registry import grader
+from toolkit.tasks import Task
+
+
+class JudgeArgs(GraderArgs):
+    """``judge``: ask a model whether the answer is right; ``rubric`` guides it."""
+
+    rubric: str = ""
+    executor: str | None = None
+    pass_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+
 
 _DEFAULT_RUBRIC = "Judge whether the answer is correct and complete for the task."
 
@@ -58,40 +69,35 @@ def parse_verdict(text: str) -> float | None:
     return None
 
 
-@dataclass(frozen=True)
-class JudgeGrader:
+@grader("judge", args=JudgeArgs, needs_target=False)
+async def judge(task: Task, answer: str, *, args: JudgeArgs, judge: Executor) -> Grade:
     """Scores 1.0 when the judge's score reaches ``pass_threshold``, else 0.0.
 
     The judge's calls are returned in ``Grade.calls`` so they are recorded and costed.
     """
-
-    args: JudgeArgs
-    executor: Executor
-
-    async def grade(self, task: Task, answer: str) -> Grade:
-        request = Request(
-            task_id=task.id,
-            prompt=judge_prompt(task, answer, self.args.rubric),
-            category=task.category,
-            role="judge",
-            step="judge",
-        )
-        call = await self.executor.complete(request)
-        calls = (call,)
-        if call.error is not None:
-            return Grade(0.0, f"judge call failed: {call.error}", calls)
-        if call.declined:
-            return Grade(0.0, "the judge declined to answer", calls)
-        value = parse_verdict(call.text)
-        if value is None:
-            tail = call.text.strip()[-80:]
-            return Grade(
-                0.0, f"judge reply could not be parsed (no SCORE/VERDICT line): {tail!r}", calls
-            )
-        threshold = self.args.pass_threshold
-        verdict = "pass" if value >= threshold else "fail"
+    request = Request(
+        task_id=task.id,
+        prompt=judge_prompt(task, answer, args.rubric),
+        category=task.category,
+        role="judge",
+        step="judge",
+    )
+    call = await judge.complete(request)
+    calls = (call,)
+    if call.error is not None:
+        return Grade(0.0, f"judge call failed: {call.error}", calls)
+    if call.declined:
+        return Grade(0.0, "the judge declined to answer", calls)
+    value = parse_verdict(call.text)
+    if value is None:
+        tail = call.text.strip()[-80:]
         return Grade(
-            1.0 if value >= threshold else 0.0,
-            f"judge score {value:.2f} ({verdict} at threshold {threshold:g})",
-            calls,
+            0.0, f"judge reply could not be parsed (no SCORE/VERDICT line): {tail!r}", calls
         )
+    threshold = args.pass_threshold
+    verdict = "pass" if value >= threshold else "fail"
+    return Grade(
+        1.0 if value >= threshold else 0.0,
+        f"judge score {value:.2f} ({verdict} at threshold {threshold:g})",
+        calls,
+    )

@@ -6,13 +6,14 @@ Nothing heavy is imported here: litellm, scikit-learn and llama.cpp load on firs
 
 from toolkit.models._budget import Budget, Reservation
 from toolkit.models._build import (
+    BuildContext,
     ExecutionContext,
     build_executors,
     local_models,
     uses_local_server,
 )
 from toolkit.models._cache import CACHE_DIR_ENV, ResponseCache, default_cache_path
-from toolkit.models._config import DEFAULT_LOCAL_ALIAS, ExecutorConfig, Profile
+from toolkit.models._config import DEFAULT_LOCAL_ALIAS, ExecutorBase, ExecutorConfig, Profile
 from toolkit.models._failures import (
     ExecutorError,
     LocalServerError,
@@ -39,7 +40,9 @@ __all__ = [
     "MODEL_ENV",
     "RESOLVED_MODEL_ENV",
     "Budget",
+    "BuildContext",
     "ExecutionContext",
+    "ExecutorBase",
     "ExecutorConfig",
     "ExecutorError",
     "LLMExecutor",

@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from toolkit._errors import InputError
+from toolkit._errors import InputError, ToolkitError
 from toolkit._types import Call, Executor, Request
 from toolkit.models._budget import Budget
 from toolkit.models._cache import ResponseCache
-from toolkit.models._config import ExecutorConfig
+from toolkit.models._config import ExecutorBase, ExecutorConfig
 from toolkit.models._failures import NeedsLocalServer, ProviderError
 from toolkit.models._knob import resolve_model
-from toolkit.models._llm import LOCAL_PREFIX, LLMExecutor, ProviderSlots
+from toolkit.models._llm import LOCAL_PREFIX, LLMExecutor
+from toolkit.models._policies import PolicyExecutor, ProviderSlots
 from toolkit.models._prices import PriceTable
 from toolkit.models._specialist import SpecialistExecutor
 from toolkit.models._tool import ToolExecutor
+from toolkit.registry import REGISTRY, executor
 
 
 @dataclass
@@ -40,7 +42,7 @@ class ExecutionContext:
 
 
 def local_models(
-    configs: Iterable[ExecutorConfig],
+    configs: Iterable[ExecutorBase],
     env: Mapping[str, str] | None = None,
     extra_models: Iterable[str] = (),
 ) -> set[str]:
@@ -52,7 +54,9 @@ def local_models(
     found = {m for m in extra_models if m.startswith(LOCAL_PREFIX)}
     blank = Request(task_id="", prompt="")
     for c in configs:
-        if not c.is_llm or c.kind == "cli" or (c.kind == "local" and c.api_base):
+        if not isinstance(c, ExecutorConfig) or not c.is_llm or c.kind == "cli":
+            continue
+        if c.kind == "local" and c.api_base:
             continue
         model = resolve_model(c, blank, env)
         if model.startswith(LOCAL_PREFIX):
@@ -61,7 +65,7 @@ def local_models(
 
 
 def uses_local_server(
-    configs: Iterable[ExecutorConfig],
+    configs: Iterable[ExecutorBase],
     env: Mapping[str, str] | None = None,
     extra_models: Iterable[str] = (),
 ) -> bool:
@@ -71,15 +75,16 @@ def uses_local_server(
 
 
 def build_executors(
-    configs: Sequence[ExecutorConfig],
+    configs: Sequence[ExecutorBase],
     ctx: ExecutionContext,
     *,
     local_url: str | None = None,
 ) -> dict[str, Executor]:
-    """Executors by name, each LLM one wrapped with the knob, cache, replay, budget,
-    retries, concurrency and rpm limits and its fallback chain.
+    """Executors by name, each built by its registered kind and wrapped with the knob (LLM
+    kinds), cache, replay, budget, retries, concurrency and rpm limits and its fallbacks.
 
-    Raises InputError for duplicate names, unknown fallbacks and unpriced models.
+    Raises InputError for duplicate names, unknown kinds, unknown fallbacks and unpriced
+    models.
     """
     problems: list[str] = []
     names = [c.name for c in configs]
@@ -97,31 +102,71 @@ def build_executors(
         raise InputError(problems[0], problems)
 
     registry: dict[str, Executor] = {}
-    slots = ProviderSlots(default=ctx.default_concurrency)
-    blank = Request(task_id="", prompt="")
+    build = BuildContext(ctx, ProviderSlots(default=ctx.default_concurrency), registry, local_url)
     for c in configs:
-        if c.kind == "tool":
-            registry[c.name] = ToolExecutor(c, ctx.on_call)
-        elif c.kind == "specialist":
-            spec = SpecialistExecutor(c, ctx.on_call)
-            spec.load()  # a missing or foreign file is an input error now, not mid-run
-            registry[c.name] = spec
-        else:
-            ex = LLMExecutor(c, ctx, local_url=local_url, slots=slots, registry=registry)
-            model = resolve_model(c, blank, ex.env)
-            ex.pricing(model)  # an unpriced model fails here, before any call
-            if c.concurrency is not None:
-                try:
-                    provider = ex.route(model, c.profile.mode).provider
-                except NeedsLocalServer:
-                    provider = "local"
-                except ProviderError:  # e.g. a missing key: the limit applies by model prefix
-                    provider = model.split("/", 1)[0]
-                slots.limits[provider] = min(
-                    c.concurrency, slots.limits.get(provider, c.concurrency)
-                )
-            registry[c.name] = ex
+        entry = REGISTRY.get("executor", c.kind)
+        if entry.option("own_policies", False):
+            registry[c.name] = entry.obj(c, context=build)
+            continue
+        try:
+            inner = entry.obj(c)
+        except ToolkitError:
+            raise
+        except Exception as exc:  # a plugin factory's bug, located at its executor
+            raise InputError(
+                f"executors: {c.name!r}: the {c.kind!r} factory ({entry.source}) failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+        if c.concurrency is not None:
+            build.slots.limits[f"executor:{c.name}"] = c.concurrency
+        registry[c.name] = PolicyExecutor(inner, c, ctx, slots=build.slots, registry=registry)
     return registry
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What an executor factory that applies the run's policies itself is given."""
+
+    ctx: ExecutionContext
+    slots: ProviderSlots
+    registry: Mapping[str, Executor]
+    local_url: str | None
+
+
+@executor("litellm", config=ExecutorConfig, own_policies=True)
+@executor("local", config=ExecutorConfig, own_policies=True)
+@executor("cli", config=ExecutorConfig, own_policies=True)
+def llm_executor(c: ExecutorConfig, *, context: BuildContext) -> Executor:
+    """A language model through litellm, the local server or a CLI tool."""
+    ex = LLMExecutor(
+        c, context.ctx, local_url=context.local_url, slots=context.slots, registry=context.registry
+    )
+    model = resolve_model(c, Request(task_id="", prompt=""), ex.env)
+    ex.pricing(model)  # an unpriced model fails here, before any call
+    if c.concurrency is not None:
+        try:
+            provider = ex.route(model, c.profile.mode).provider
+        except NeedsLocalServer:
+            provider = "local"
+        except ProviderError:  # e.g. a missing key: the limit applies by model prefix
+            provider = model.split("/", 1)[0]
+        limits = context.slots.limits
+        limits[provider] = min(c.concurrency, limits.get(provider, c.concurrency))
+    return ex
+
+
+@executor("tool", config=ExecutorConfig, own_policies=True)
+def tool_executor(c: ExecutorConfig, *, context: BuildContext) -> Executor:
+    """A deterministic tool: arithmetic or a regular-expression extractor."""
+    return ToolExecutor(c, context.ctx.on_call)
+
+
+@executor("specialist", config=ExecutorConfig, own_policies=True)
+def specialist_executor(c: ExecutorConfig, *, context: BuildContext) -> Executor:
+    """A scikit-learn text classifier loaded from a joblib file."""
+    spec = SpecialistExecutor(c, context.ctx.on_call)
+    spec.load()  # a missing or foreign file is an input error now, not mid-run
+    return spec
 
 
 def attach_local_server(executors: Mapping[str, Executor], url: str | None) -> None:

@@ -65,18 +65,20 @@ class Profile(BaseModel):
         return bool(self.extra.get("stream", False))
 
 
-class ExecutorConfig(BaseModel):
-    """One executor of a spec. See the README section "Executors" for every field."""
+class ExecutorBase(BaseModel):
+    """What every kind of executor's config has, a plugin's included.
+
+    A plugin's config subclasses this and adds its own fields (with ``extra="forbid"``, so a
+    misspelt key is an error). ``fallbacks``, ``concurrency``, ``rpm``, ``timeout_s`` and
+    ``max_retries`` drive the policies that wrap every executor.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
-    kind: Literal["litellm", "local", "cli", "specialist", "tool"]
+    kind: str = Field(min_length=1)
     model: str | None = None
     role: str = ""
-    api_base: str | None = None
-    api_key_env: str | None = None
-    profile: Profile = Field(default_factory=Profile)
     capabilities: list[str] = Field(default_factory=list)
     hourly_rate_usd: float = Field(default=0.0, ge=0.0)
     fallbacks: list[str] = Field(default_factory=list)
@@ -84,6 +86,40 @@ class ExecutorConfig(BaseModel):
     rpm: float | None = Field(default=None, gt=0)
     timeout_s: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=3, ge=0)
+
+    @model_validator(mode="after")
+    def _check_common(self) -> ExecutorBase:
+        if self.name in self.fallbacks:
+            raise ValueError(f"executor {self.name!r} lists itself in fallbacks")
+        if self.role and not re.fullmatch(r"[A-Za-z0-9_]+", self.role):
+            raise ValueError(
+                f"role {self.role!r} must be letters, digits or _ (it names TOOLKIT_MODEL_<ROLE>)"
+            )
+        return self
+
+    @property
+    def is_llm(self) -> bool:
+        """True for executors backed by a language model (the knob applies to them)."""
+        return False
+
+    @property
+    def hourly_rate_set(self) -> bool:
+        """True when the config states ``hourly_rate_usd`` explicitly (even as 0)."""
+        return "hourly_rate_usd" in self.model_fields_set
+
+    @property
+    def base_model(self) -> str:
+        """The configured model before the knob."""
+        return self.model or ""
+
+
+class ExecutorConfig(ExecutorBase):
+    """A built-in executor of a spec. See the README section "Executors" for every field."""
+
+    kind: Literal["litellm", "local", "cli", "specialist", "tool"]
+    api_base: str | None = None
+    api_key_env: str | None = None
+    profile: Profile = Field(default_factory=Profile)
     command: list[str] | None = None
     tool: Literal["arithmetic", "regex_extract"] | None = None
     pattern: str | None = None
@@ -92,12 +128,6 @@ class ExecutorConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_kind(self) -> ExecutorConfig:
-        if self.name in self.fallbacks:
-            raise ValueError(f"executor {self.name!r} lists itself in fallbacks")
-        if self.role and not re.fullmatch(r"[A-Za-z0-9_]+", self.role):
-            raise ValueError(
-                f"role {self.role!r} must be letters, digits or _ (it names TOOLKIT_MODEL_<ROLE>)"
-            )
         if self.kind == "litellm" and not self.model:
             raise ValueError("kind 'litellm' needs a model, e.g. model = \"claude-haiku-4-5\"")
         if self.kind == "cli" and not self.command:
@@ -128,11 +158,6 @@ class ExecutorConfig(BaseModel):
     def is_llm(self) -> bool:
         """True for executors backed by a language model (litellm, local, cli)."""
         return self.kind in LLM_KINDS
-
-    @property
-    def hourly_rate_set(self) -> bool:
-        """True when the config states ``hourly_rate_usd`` explicitly (even as 0)."""
-        return "hourly_rate_usd" in self.model_fields_set
 
     @property
     def base_model(self) -> str:

@@ -17,10 +17,8 @@ import functools
 import json
 import math
 import os
-import random
 import signal
 import time
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -37,6 +35,13 @@ from toolkit.models._litellm import (
     inline_prep,
     inline_prep_allowed,
     text_completion_client,
+)
+from toolkit.models._policies import (
+    ProviderSlots,
+    RateLimiter,
+    answer_as_fallback,
+    backoff,
+    try_fallbacks,
 )
 from toolkit.models._prices import ModelPrice, UnpricedModelError
 from toolkit.models._prompt import payload_text, render_payload, render_settings
@@ -88,48 +93,6 @@ class Pricing:
         if self.price is not None:
             return self.price.cost(tokens_in, tokens_out, cache_read)
         return service_s * self.hourly_rate_usd / 3600.0
-
-
-class RateLimiter:
-    """Spaces request starts at least ``60 / rpm`` seconds apart."""
-
-    def __init__(self, rpm: float) -> None:
-        self.interval = 60.0 / rpm
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        now = time.monotonic()
-        slot = max(now, self._next)
-        self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
-
-
-@dataclass
-class ProviderSlots:
-    """Per-provider concurrency limits, shared by every executor built together."""
-
-    default: int
-    limits: dict[str, int] = field(default_factory=dict)
-    _sems: dict[str, tuple[weakref.ref[asyncio.AbstractEventLoop], asyncio.Semaphore]] = field(
-        default_factory=dict
-    )
-
-    def limit(self, provider: str) -> int:
-        if provider in self.limits:
-            return self.limits[provider]
-        return 1 if provider == "local" else self.default
-
-    def semaphore(self, provider: str) -> asyncio.Semaphore:
-        """The provider's semaphore for the running event loop (a new loop gets a new one)."""
-        loop = asyncio.get_running_loop()
-        held = self._sems.get(provider)
-        if held is None or held[0]() is not loop:
-            held = self._sems[provider] = (
-                weakref.ref(loop),
-                asyncio.Semaphore(self.limit(provider)),
-            )
-        return held[1]
 
 
 @dataclass
@@ -489,7 +452,7 @@ class LLMExecutor:
             if use_fallbacks:  # the recorded run may have been answered by a fallback
                 for name in self.config.fallbacks:
                     try:
-                        call = await self._as_fallback(name, request)
+                        call = await answer_as_fallback(self.registry, name, request)
                     except ReplayMiss:
                         continue
                     if call.ok:
@@ -589,7 +552,7 @@ class LLMExecutor:
                     f"provider asked to wait {failure.retry_after:g} s (> {self.ctx.max_retry_after_s:g} s): treated as down"
                 )
                 break
-            delay = self._backoff(attempt_no, failure.retry_after)
+            delay = backoff(self.ctx, attempt_no, failure.retry_after)
             await asyncio.sleep(delay)
             tally.queue_s += delay
         ended_at = time.time()
@@ -647,48 +610,14 @@ class LLMExecutor:
                 replace=False,
             )
         if use_fallbacks and self.config.fallbacks:
-            return await self._fallback(request, failed)
+            return await try_fallbacks(
+                self.name, self.config.fallbacks, self.registry, request, failed
+            )
         return failed
 
-    async def _as_fallback(self, name: str, request: Request) -> Call:
-        """Executor ``name`` answering as a fallback: no fallbacks of its own, no hook."""
-        target = self.registry[name]
-        if isinstance(target, LLMExecutor):
-            return await target._complete(request, use_fallbacks=False)
-        if hasattr(target, "respond"):  # tools and specialists
-            call: Call = await target.respond(request)
-            return call
-        return await target.complete(request)
-
-    async def _fallback(self, request: Request, failed: Call) -> Call:
-        """Try the fallbacks in order; the answer records ``fallback_from`` and carries the
-        failed attempts' cost and time."""
-        errors = [f"{self.name}: {failed.error}"]
-        spent = failed
-        for name in self.config.fallbacks:
-            try:
-                call = await self._as_fallback(name, request)
-            except BudgetExceeded as exc:
-                if spent.attempts == 0 and spent.billed_usd == 0:
-                    raise  # nothing was called at all: the call was not made
-                # attempts were made (and maybe billed): keep them on the record
-                errors.append(f"{name}: {exc}")
-                return replace(spent, error=" | ".join(errors), fallback_from=self.name)
-            merged = replace(
-                call,
-                cost_usd=call.cost_usd + spent.cost_usd,
-                billed_usd=call.billed_usd + spent.billed_usd,
-                queue_s=call.queue_s + spent.queue_s,
-                service_s=call.service_s + spent.service_s,
-                attempts=call.attempts + spent.attempts,
-                fallback_from=self.name,
-                started_at=failed.started_at,
-            )
-            if call.ok:
-                return merged
-            errors.append(f"{name}: {call.error or 'declined'}")
-            spent = merged
-        return replace(spent, error=" | ".join(errors), fallback_from=self.name)
+    async def respond(self, request: Request) -> Call:
+        """The call without fallbacks or the run's hook (how a fallback answers)."""
+        return await self._complete(request, use_fallbacks=False)
 
     async def _failed_cost(
         self,
@@ -713,13 +642,6 @@ class LLMExecutor:
         if worst is None:
             worst = await self._worst_case(model, route, payload, settings, pricing)
         return worst
-
-    def _backoff(self, attempt_no: int, retry_after: float | None) -> float:
-        base = min(self.ctx.backoff_max_s, self.ctx.backoff_base_s * (2.0**attempt_no))
-        delay = base * (0.5 + random.random() / 2)  # jitter in [base/2, base]
-        if retry_after is not None:
-            delay = max(delay, retry_after)
-        return delay
 
     def _from_cache(
         self,

@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 from toolkit.outcomes._importers import (
-    FORMATS,
+    ImportOptions,
+    format_fields,
+    formats,
     import_outcomes,
     parse_columns,
     parse_score_scale,
@@ -17,8 +19,10 @@ from toolkit.outcomes._importers import (
 from toolkit.outcomes._matrix import OutcomeMatrix, load_outcomes
 
 __all__ = [
-    "FORMATS",
+    "ImportOptions",
     "OutcomeMatrix",
+    "format_fields",
+    "formats",
     "import_outcomes",
     "load_outcomes",
     "parse_columns",

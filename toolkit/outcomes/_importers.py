@@ -25,13 +25,13 @@ import numpy.typing as npt
 from toolkit._errors import InputError, located
 from toolkit.outcomes._matrix import OutcomeMatrix
 from toolkit.outcomes._tables import PICKLE_SUFFIXES, Table, read_any, read_csv
+from toolkit.registry import REGISTRY, Entry, importer
 
 if TYPE_CHECKING:
     import pandas as pd
 
 FloatArray = npt.NDArray[np.float64]
 
-FORMATS = ("routerbench", "routellm", "long", "run")
 
 #: Every field of the ``long`` format, in its column order.
 LONG_FIELDS = (
@@ -47,13 +47,6 @@ LONG_FIELDS = (
     "split",
 )
 
-#: The fields ``--columns`` can map, per format.
-FORMAT_FIELDS: dict[str, tuple[str, ...]] = {
-    "routerbench": ("sample_id", "prompt", "eval_name"),
-    "routellm": ("prompt",),
-    "long": LONG_FIELDS,
-    "run": (),
-}
 LONG_REQUIRED = ("prompt_id", "prompt", "category", "model", "score")
 LONG_VALUES = ("tokens_in", "tokens_out", "cost_usd", "latency_s")
 MAX_CELL_PROBLEMS = 200
@@ -90,7 +83,7 @@ def parse_score_scale(text: str) -> tuple[float, float]:
 
 def parse_columns(text: str, fmt: str) -> dict[str, str]:
     """Parse ``NAME=COL,...`` for ``--columns``: NAME is one of the format's fields."""
-    known = FORMAT_FIELDS.get(fmt, ())
+    known = format_fields(fmt)
     mapping: dict[str, str] = {}
     for item in [s for s in text.split(",") if s.strip()]:
         name, sep, col = item.partition("=")
@@ -131,15 +124,7 @@ def import_outcomes(
 
     Every problem raises :class:`InputError` naming ``path:line`` or the column.
     """
-    if format not in FORMATS:
-        raise InputError(
-            located(
-                "--format",
-                None,
-                repr(format),
-                f"unknown format; choose one of {', '.join(FORMATS)}",
-            )
-        )
+    entry = importer_entry(format)
     scale = parse_score_scale(score_scale) if isinstance(score_scale, str) else score_scale
     if scale is not None and (len(scale) != 2 or scale[1] <= scale[0]):
         raise InputError(
@@ -147,7 +132,7 @@ def import_outcomes(
         )
     cols = parse_columns(columns, format) if isinstance(columns, str) else dict(columns or {})
     for name in cols:
-        if name not in FORMAT_FIELDS[format]:
+        if name not in entry.option("fields", ()):
             raise InputError(
                 located("--columns", None, name, f"unknown field for --format {format}")
             )
@@ -158,20 +143,45 @@ def import_outcomes(
         columns=cols,
         allow_pickle=allow_pickle,
     )
-    p = Path(path)
-    if format == "routerbench":
-        _refuse(opts, format, prices=True)
-        return _import_routerbench(p, opts)
-    if format == "routellm":
-        _refuse(opts, format, prices=True, score_scale=True, pickle=True)
-        return _import_routellm(p, opts)
-    if format == "long":
-        _refuse(opts, format, pickle=True)
-        return _import_long(p, opts)
-    _refuse(opts, format, prices=True, score_scale=True, pickle=True)
+    matrix = entry.obj(Path(path), opts)
+    if not isinstance(matrix, OutcomeMatrix):
+        raise InputError(
+            located(
+                "--format",
+                None,
+                format,
+                f"the importer ({entry.source}) returned {type(matrix).__name__}, "
+                "not an OutcomeMatrix",
+            )
+        )
+    return matrix
+
+
+def importer_entry(fmt: str) -> Entry:
+    """The importer registered as ``fmt``; ``InputError`` with a did-you-mean otherwise."""
+    entry = REGISTRY.lookup("importer", fmt)
+    if entry is None:
+        raise InputError(f"--format: {REGISTRY.unknown('importer', fmt, what='format')}")
+    return entry
+
+
+def format_fields(fmt: str) -> tuple[str, ...]:
+    """The fields ``--columns`` may map for format ``fmt`` (as the importer registered)."""
+    return tuple(importer_entry(fmt).option("fields", ()))
+
+
+def formats() -> tuple[str, ...]:
+    """Every registered ``--format`` name, built-ins and plugins."""
+    return REGISTRY.names("importer")
+
+
+@importer("run")
+def import_run(path: Path, opts: ImportOptions) -> OutcomeMatrix:
+    """A toolkit run directory."""
+    _refuse(opts, "run", prices=True, score_scale=True, pickle=True)
     from toolkit.outcomes._run import matrix_from_run
 
-    return matrix_from_run(p, drop_incomplete=opts.drop_incomplete)
+    return matrix_from_run(path, drop_incomplete=opts.drop_incomplete)
 
 
 def _refuse(
@@ -425,7 +435,10 @@ def _missing_cells(
 # ----- routerbench -----
 
 
-def _import_routerbench(path: Path, opts: ImportOptions) -> OutcomeMatrix:
+@importer("routerbench", fields=("sample_id", "prompt", "eval_name"))
+def import_routerbench(path: Path, opts: ImportOptions) -> OutcomeMatrix:
+    """RouterBench's wide CSV or pickle."""
+    _refuse(opts, "routerbench", prices=True)
     table = read_any(path, allow_pickle=opts.allow_pickle, kinds=("csv", "pickle"))
     if path.suffix.lower() in PICKLE_SUFFIXES:
         table.frame.columns = [str(c) for c in table.frame.columns]
@@ -526,7 +539,10 @@ def stable_task_id(subject: str, prompt: str) -> str:
     return hashlib.sha256(f"{subject}\x00{prompt}".encode()).hexdigest()[:16]
 
 
-def _import_routellm(path: Path, opts: ImportOptions) -> OutcomeMatrix:
+@importer("routellm", fields=("prompt",))
+def import_routellm(path: Path, opts: ImportOptions) -> OutcomeMatrix:
+    """RouteLLM's wide True/False CSV, or a folder of them (one per subject)."""
+    _refuse(opts, "routellm", prices=True, score_scale=True, pickle=True)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
         if not files:
@@ -624,7 +640,10 @@ def _import_routellm(path: Path, opts: ImportOptions) -> OutcomeMatrix:
 # ----- long -----
 
 
-def _import_long(path: Path, opts: ImportOptions) -> OutcomeMatrix:
+@importer("long", fields=LONG_FIELDS)
+def import_long(path: Path, opts: ImportOptions) -> OutcomeMatrix:
+    """One row per prompt x model: CSV, JSONL or parquet."""
+    _refuse(opts, "long", pickle=True)
     import pandas as pd
 
     table = read_any(path, kinds=("csv", "jsonl", "parquet"))

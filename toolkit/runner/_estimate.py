@@ -70,12 +70,13 @@ class Estimator:
         return total
 
     async def _one(self, task: Task, executor: str, request: Request, *, fallback: bool) -> float:
-        from toolkit.models import LLMExecutor, resolve_model
+        from toolkit.models import ExecutorConfig, LLMExecutor, resolve_model
+        from toolkit.models._policies import PolicyExecutor
 
         ex = self.executors[executor]
         cfg = self.configs[executor]
         request = with_task_model(task, executor, request, self.spec)
-        if isinstance(ex, LLMExecutor):
+        if isinstance(ex, LLMExecutor) and isinstance(cfg, ExecutorConfig):
             model = resolve_model(cfg, request, ex.env)
             usd = await ex.worst_case_usd(request, offline=True)
             pricing = ex.pricing(model)
@@ -86,6 +87,10 @@ class Estimator:
                 )
             else:
                 how = f"${pricing.hourly_rate_usd:g}/h x timeout {cfg.timeout_s:g} s"
+        elif isinstance(ex, PolicyExecutor):  # a registered kind: its own worst case, if given
+            model = cfg.model or cfg.kind
+            usd = await ex.worst_case_usd(request)
+            how = f"{cfg.kind}: its worst_case_usd()" if usd else f"{cfg.kind}: no worst case given"
         else:
             model, usd, how = cfg.kind, 0.0, f"{cfg.kind}: no charge"
         acc = self._acc.setdefault(executor, _Acc())

@@ -341,8 +341,10 @@ def _select_tasks(spec: Spec) -> tuple[TaskSet, TaskSet]:
         )
     problems = []
     names = {cfg.name for cfg in spec.executors}
+    from toolkit.grading import uses_judge
+
     for t in tasks:
-        if t.grader.name != "judge":
+        if not uses_judge(t.grader.name):
             continue
         judge = t.grader.args.get("executor") or spec.grading.judge
         if judge is None:
@@ -394,6 +396,8 @@ def spec_digest(spec: Spec) -> str:
     """
     data = spec.model_dump(mode="json")
     data.pop("run", None)
+    if not data.get("plugins"):
+        data.pop("plugins", None)  # specs from before plugins existed keep their digest
     for ex in data.get("executors", []):
         ex.pop("api_base", None)
         ex.pop("concurrency", None)
@@ -908,12 +912,13 @@ def _check_api_keys(
     """
     import os
 
-    from toolkit.models import resolve_model
+    from toolkit.grading import uses_judge
+    from toolkit.models import ExecutorConfig, resolve_model
     from toolkit.runner._estimate import with_task_model
 
     environ = os.environ if env is None else env
     spec = plan.spec
-    configs = {c.name: c for c in spec.executor_configs()}
+    configs = {c.name: c for c in spec.executor_configs() if isinstance(c, ExecutorConfig)}
     if not any(c.api_key_env for c in configs.values()):
         return
     needed: dict[str, dict[str, int]] = {}  # variable -> {executor: index in the spec}
@@ -947,7 +952,7 @@ def _check_api_keys(
         for planned in strategy.plan(task):
             need(planned.executor, task, planned.request)
         judge = task.grader.args.get("executor") or spec.grading.judge
-        if task.grader.name == "judge" and isinstance(judge, str):
+        if isinstance(judge, str) and uses_judge(task.grader.name):
             need(judge, task, Request(task_id=task.id, prompt=task.input, step="judge"))
     if not needed:
         return

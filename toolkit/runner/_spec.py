@@ -23,16 +23,15 @@ from pydantic import (
     ValidationError,
 )
 
-import toolkit.orchestration._strategy  # noqa: F401  (registers the ``orchestrator`` kind)
 from toolkit._errors import InputError, located
-from toolkit.models import ExecutorConfig
+from toolkit.models import ExecutorBase, ExecutorConfig
+from toolkit.registry import REGISTRY
 from toolkit.runner._toml_lines import Loc, key_lines, line_of
 from toolkit.strategies import (
     ModelOverride,
     StrategyConfig,
     parse_strategy_config,
 )
-from toolkit.tasks._grader_specs import GRADER_ARGS
 
 #: Spec names become run-directory names: letters, digits, ``.``, ``_`` and ``-``.
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -98,13 +97,14 @@ class Spec(BaseModel):
 
     name: str = Field(pattern=NAME_PATTERN)
     description: str = ""
+    plugins: list[str] = Field(default_factory=list)
     tasks: TasksSection
     grading: GradingSection = Field(default_factory=GradingSection)
     prices: PricesSection = Field(default_factory=PricesSection)
     local: LocalSection = Field(default_factory=LocalSection)
     cache: CacheSection = Field(default_factory=CacheSection)
     run: RunSection = Field(default_factory=RunSection)
-    executors: list[ExecutorConfig] = Field(min_length=1)
+    executors: list[SerializeAsAny[ExecutorBase]] = Field(min_length=1)
     strategies: list[SerializeAsAny[StrategyConfig]] = Field(min_length=1)
     overrides: list[ModelOverride] = Field(default_factory=list)
 
@@ -135,32 +135,42 @@ class Spec(BaseModel):
             problems.append(located(source, line_of(lines, loc) or 1, key, problem))
 
         raw = dict(data)
-        strategies_raw = raw.get("strategies")
-        parsed: list[StrategyConfig] = []
-        if isinstance(strategies_raw, list):
-            for i, entry in enumerate(strategies_raw):
+        plugins = raw.get("plugins")
+        if isinstance(plugins, list) and all(isinstance(p, str) for p in plugins):
+            for i, plugin in enumerate(plugins):
+                try:
+                    REGISTRY.load_modules([plugin], base_dir=base, where="plugins")
+                except InputError as exc:
+                    at(("plugins", i), exc.problems[0].removeprefix("plugins: "))
+            if problems:
+                raise InputError(_summary(source, problems), problems)
+        by_entry: set[str] = set()
+        for section, parse in (
+            ("executors", parse_executor_config),
+            ("strategies", parse_strategy_config),
+        ):
+            tables = raw.get(section)
+            if not isinstance(tables, list) or not tables:
+                continue
+            by_entry.add(section)
+            parsed: list[Any] = []
+            for i, entry in enumerate(tables):
                 if not isinstance(entry, Mapping):
-                    at(("strategies", i), f"expected a table, got {type(entry).__name__}")
+                    at((section, i), f"expected a table, got {type(entry).__name__}")
                     continue
                 try:
-                    parsed.append(parse_strategy_config(entry))
+                    parsed.append(parse(entry))
                 except InputError as exc:
-                    at(("strategies", i, "kind"), exc.problems[0])
+                    at((section, i, "kind"), exc.problems[0])
                 except ValidationError as exc:
                     for err in exc.errors():
-                        loc = ("strategies", i, *err["loc"])
-                        at(loc, _message(err))
-            raw["strategies"] = parsed if len(parsed) == len(strategies_raw) else []
+                        at((section, i, *err["loc"]), _message(err))
+            raw[section] = parsed if len(parsed) == len(tables) else []
         try:
             spec = cls.model_validate(raw)
         except ValidationError as exc:
             for err in exc.errors():
-                if (
-                    err["loc"]
-                    and err["loc"][0] == "strategies"
-                    and isinstance(strategies_raw, list)
-                    and strategies_raw
-                ):
+                if err["loc"] and err["loc"][0] in by_entry:
                     continue  # already reported entry by entry above
                 at(err["loc"], _message(err))
             raise InputError(_summary(source, problems), problems) from None
@@ -211,7 +221,7 @@ class Spec(BaseModel):
 
     # ----- derived values ---------------------------------------------------------------------
 
-    def executor_configs(self) -> list[ExecutorConfig]:
+    def executor_configs(self) -> list[ExecutorBase]:
         """The executors with the spec's defaults applied (local hourly rate, ``[run] rpm``)."""
         out = []
         for cfg in self.executors:
@@ -220,7 +230,7 @@ class Spec(BaseModel):
                 update["hourly_rate_usd"] = self.local.hourly_rate_usd
             if cfg.rpm is None and self.run.rpm > 0:
                 update["rpm"] = self.run.rpm
-            if cfg.kind == "specialist" and cfg.model_path is not None:
+            if isinstance(cfg, ExecutorConfig) and cfg.kind == "specialist" and cfg.model_path:
                 update["model_path"] = str(self.resolve(cfg.model_path))
             out.append(cfg.model_copy(update=update) if update else cfg)
         return out
@@ -300,14 +310,14 @@ class Spec(BaseModel):
                     f"unknown executor {self.grading.judge!r} (executors: {shown})",
                 )
             )
-        if self.grading.default is not None and self.grading.default not in GRADER_ARGS:
-            problems.append(
-                self.problem(
-                    ("grading", "default"),
-                    f"unknown grader {self.grading.default!r} "
-                    f"(known: {', '.join(sorted(GRADER_ARGS))})",
-                )
-            )
+        if self.grading.default is not None:
+            try:
+                known_grader = REGISTRY.lookup("grader", self.grading.default) is not None
+                problem = REGISTRY.unknown("grader", self.grading.default)
+            except InputError as exc:
+                known_grader, problem = False, exc.problems[0]
+            if not known_grader:
+                problems.append(self.problem(("grading", "default"), problem))
         for i, ov in enumerate(self.overrides):
             if ov.executor is not None and ov.executor not in known:
                 problems.append(
@@ -335,7 +345,8 @@ class Spec(BaseModel):
                     problems.append(self.problem(where, f"no such file: {self.resolve(value)}"))
             for i, cfg in enumerate(self.executors):
                 if (
-                    cfg.kind == "specialist"
+                    isinstance(cfg, ExecutorConfig)
+                    and cfg.kind == "specialist"
                     and cfg.model_path is not None
                     and not self.resolve(cfg.model_path).is_file()
                 ):
@@ -346,6 +357,24 @@ class Spec(BaseModel):
                         )
                     )
         return problems
+
+
+def parse_executor_config(data: Mapping[str, Any]) -> ExecutorBase:
+    """Validate one ``[[executors]]`` table with its kind's registered config model.
+
+    Raises ``InputError`` for a missing or unknown kind and pydantic's ``ValidationError``
+    for bad fields.
+    """
+    kind = data.get("kind")
+    if not isinstance(kind, str):
+        known = ", ".join(REGISTRY.names("executor"))
+        raise InputError(f"missing or non-string 'kind' (known: {known})")
+    entry = REGISTRY.lookup("executor", kind)
+    if entry is None:
+        raise InputError(REGISTRY.unknown("executor", kind, what="executor kind"))
+    assert entry.config is not None
+    config: ExecutorBase = entry.config.model_validate(dict(data))
+    return config
 
 
 def _message(err: Mapping[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Strategies: policies over executors. A strategy runs a task and returns a Trace.
 
-Kinds are registered by name (``register_strategy``); a spec's ``[[strategies]]`` tables
+Kinds are registered in :mod:`toolkit.registry` (``@toolkit.strategy``); a spec's ``[[strategies]]`` tables
 are validated by their kind's config and built with :func:`build_strategy`. This package
 ships ``single``; routers, cascades and the orchestrator register more kinds.
 """
@@ -13,7 +13,6 @@ from toolkit.strategies._base import (
     Strategy,
     StrategyConfig,
     StrategyContext,
-    StrategyKind,
     build_strategy,
     make_request,
     parse_strategy_config,
@@ -32,7 +31,6 @@ __all__ = [
     "Strategy",
     "StrategyConfig",
     "StrategyContext",
-    "StrategyKind",
     "build_strategy",
     "call_error",
     "make_request",

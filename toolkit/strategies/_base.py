@@ -3,8 +3,8 @@
 A strategy is a policy over executors: ``await strategy.run(task, ctx)`` makes calls through
 ``ctx`` and returns a :class:`~toolkit.Trace` (every call plus the final answer). Each kind
 of strategy has a pydantic config (the ``[[strategies]]`` table of a spec) and a factory,
-registered with :func:`register_strategy`; :func:`build_strategy` turns a config into a
-strategy.
+registered in :mod:`toolkit.registry` (``@toolkit.strategy`` or :func:`register_strategy`);
+:func:`build_strategy` turns a config into a strategy.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from toolkit._errors import InputError
 from toolkit._types import Executor, Request, Trace
+from toolkit.registry import REGISTRY, Entry
 from toolkit.tasks._task import Task
 
 
@@ -174,67 +175,35 @@ class StrategyConfig(BaseModel):
 C = TypeVar("C", bound=StrategyConfig)
 
 
-@dataclass(frozen=True)
-class StrategyKind:
-    """A registered kind of strategy: its config model and its factory."""
-
-    kind: str
-    config: type[StrategyConfig]
-    build: Callable[[Any], Strategy]
-    summary: str = ""
-
-
-_KINDS: dict[str, StrategyKind] = {}
-
-#: Modules whose import registers the built-in kinds; loaded on first lookup, so importing
-#: ``toolkit.strategies`` stays light. A module that is not there (yet) is skipped.
-BUILTIN_KIND_MODULES: tuple[str, ...] = (
-    "toolkit.strategies._single",
-    "toolkit.strategies._routed",
-)
-_loaded = False
-
-
-def _load_builtin_kinds() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    import importlib
-    import importlib.util
-
-    for module in BUILTIN_KIND_MODULES:
-        if importlib.util.find_spec(module) is not None:
-            importlib.import_module(module)
-
-
 def register_strategy(
-    kind: str, config: type[C], build: Callable[[C], Strategy], *, summary: str = ""
+    kind: str,
+    config: type[C],
+    build: Callable[[C], Strategy],
+    *,
+    summary: str = "",
+    offline: Callable[..., Any] | None = None,
+    replace: bool = False,
 ) -> None:
     """Add a kind of strategy: ``config`` validates its spec table, ``build`` makes it.
 
-    Registering the same kind twice with a different config is an error (a name clash).
+    The same as the :func:`toolkit.strategy` decorator; a name clash is an error unless
+    ``replace=True``.
     """
-    known = _KINDS.get(kind)
-    if known is not None and known.config is not config:
-        raise ValueError(f"strategy kind {kind!r} is already registered by {known.config!r}")
-    _KINDS[kind] = StrategyKind(kind, config, build, summary)
+    REGISTRY.register(
+        "strategy", kind, build, config=config, summary=summary, replace=replace, offline=offline
+    )
 
 
 def strategy_kinds() -> tuple[str, ...]:
     """The registered kinds (built-in ones included), sorted."""
-    _load_builtin_kinds()
-    return tuple(sorted(_KINDS))
+    return REGISTRY.names("strategy")
 
 
-def strategy_kind(kind: str) -> StrategyKind:
-    """The registration of ``kind``; ``InputError`` listing the known kinds otherwise."""
-    _load_builtin_kinds()
-    found = _KINDS.get(kind)
+def strategy_kind(kind: str) -> Entry:
+    """The registration of ``kind``; ``InputError`` with a did-you-mean otherwise."""
+    found = REGISTRY.lookup("strategy", kind)
     if found is None:
-        raise InputError(
-            f"unknown strategy kind {kind!r} (known: {', '.join(strategy_kinds()) or 'none'})"
-        )
+        raise InputError(REGISTRY.unknown("strategy", kind, what="strategy kind"))
     return found
 
 
@@ -249,11 +218,15 @@ def parse_strategy_config(data: Mapping[str, Any]) -> StrategyConfig:
         raise InputError(
             f"missing or non-string 'kind' (known: {', '.join(strategy_kinds()) or 'none'})"
         )
-    return strategy_kind(kind).config.model_validate(dict(data))
+    model = strategy_kind(kind).config
+    assert model is not None  # the strategy decorator requires one
+    config: StrategyConfig = model.model_validate(dict(data))
+    return config
 
 
 def build_strategy(config: StrategyConfig | Mapping[str, Any]) -> Strategy:
     """The strategy a config describes (a mapping is validated first)."""
     if not isinstance(config, StrategyConfig):
         config = parse_strategy_config(config)
-    return strategy_kind(config.kind).build(config)
+    strategy: Strategy = strategy_kind(config.kind).obj(config)
+    return strategy

@@ -46,7 +46,7 @@ from toolkit.strategies._routed_common import (
     parallel_latency,
     shorten,
 )
-from toolkit.strategies._score_router import LearnedScores
+from toolkit.strategies._score_router import LearnedScores, check_signal
 from toolkit.strategies._single import answer_trace, call_error
 from toolkit.tasks._task import Task
 
@@ -159,7 +159,7 @@ class CascadeConfig(StrategyConfig):
     verifier_prompt: str | None = None
     samples: int = Field(default=3, ge=2)
     temperature: float = Field(default=0.7, gt=0.0)
-    estimator: Literal["tfidf_logreg", "knn"] = "tfidf_logreg"
+    estimator: str = "tfidf_logreg"
     estimator_settings: dict[str, Any] = Field(default_factory=dict)
     fit_run: str | None = Field(default=None, min_length=1)
     fit_split: str = Field(default="train", min_length=1)
@@ -225,12 +225,7 @@ class CascadeConfig(StrategyConfig):
                     "signal 'score' needs fit_run = \"<run dir>\": an earlier run with "
                     "single:<executor> results on the train split"
                 )
-            from toolkit.signals import make_signal
-
-            try:
-                make_signal(self.estimator, **self.estimator_settings)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"estimator_settings: {exc}") from None
+            check_signal(self.estimator, self.estimator_settings, "estimator_settings")
         return self
 
     def executor_refs(self) -> list[tuple[str, str]]:

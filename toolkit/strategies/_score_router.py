@@ -198,6 +198,25 @@ def _manifest_task_paths(root: Path, spec: Mapping[str, Any]) -> list[Path]:
     return out
 
 
+def check_signal(name: str, settings: Mapping[str, Any], field: str) -> None:
+    """ValueError (for a config validator) when ``name`` is not a registered signal or
+    ``settings`` do not fit it."""
+    from toolkit.registry import REGISTRY
+    from toolkit.signals import make_signal
+
+    if REGISTRY.lookup("signal", name) is None:
+        raise ValueError(REGISTRY.unknown("signal", name))
+    if name == "random":
+        raise ValueError(
+            "the random signal scores every task alike when asked one task at a time, so it "
+            'is for offline evaluation only; live, use kind = "random" (a seeded mix)'
+        )
+    try:
+        make_signal(name, **settings)
+    except (TypeError, ValueError, InputError) as exc:
+        raise ValueError(f"{field}: {exc}") from None
+
+
 # ----- a fitted signal -----------------------------------------------------------------------
 
 
@@ -233,16 +252,22 @@ class LearnedScores:
 
     def fit(self, outcomes: TrainOutcomes) -> LearnedScores:
         """Fit the signal on ``outcomes`` (their executors must be ours, in order)."""
+        from toolkit.outcomes import OutcomeMatrix
         from toolkit.signals import make_signal
 
         if outcomes.executors != self.executors:
             raise ValueError(
                 f"outcomes are for {outcomes.executors}, the strategy routes {self.executors}"
             )
+        train = OutcomeMatrix.build(
+            task_ids=list(outcomes.task_ids),
+            executors=outcomes.executors,
+            score=outcomes.scores,
+            text=list(outcomes.texts),
+            source=outcomes.run,
+        )
         try:
-            signal = make_signal(self.signal, **self.settings).fit(
-                list(outcomes.texts), outcomes.scores
-            )
+            signal = make_signal(self.signal, **self.settings).fit(train)
         except ValueError as exc:
             raise InputError(
                 f"strategy {self.owner!r}: cannot fit signal {self.signal!r} on {outcomes.run}: "
@@ -267,7 +292,10 @@ class LearnedScores:
         """Predicted score per executor for ``task``."""
         if self.signal_ is None:
             raise ToolkitError(f"strategy {self.owner!r}: the signal is not fitted yet")
-        row = self.signal_.predict_proba([task.input])[0]
+        from toolkit.signals import checked_prediction
+
+        pred = checked_prediction(self.signal, self.signal_.predict([task]), 1, len(self.executors))
+        row = pred[0]
         return {e: float(row[j]) for j, e in enumerate(self.executors)}
 
     def summary(self) -> dict[str, Any]:
@@ -285,7 +313,7 @@ class ScoreRouterConfig(StrategyConfig):
     """``[[strategies]] kind = "score_router"``: see the module docstring for the two modes."""
 
     kind: Literal["score_router"] = "score_router"
-    signal: Literal["tfidf_logreg", "knn"] = "tfidf_logreg"
+    signal: str = "tfidf_logreg"
     signal_settings: dict[str, Any] = Field(default_factory=dict)
     executors: list[str] = Field(min_length=2)
     threshold: float | None = None
@@ -325,12 +353,7 @@ class ScoreRouterConfig(StrategyConfig):
                 "give threshold (two executors [weak, strong]) or lambda_usd (USD weight of the "
                 "mean train cost per task)"
             )
-        from toolkit.signals import make_signal
-
-        try:
-            make_signal(self.signal, **self.signal_settings)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"signal_settings: {exc}") from None
+        check_signal(self.signal, self.signal_settings, "signal_settings")
         return self
 
     def executor_refs(self) -> list[tuple[str, str]]:

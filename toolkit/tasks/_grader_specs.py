@@ -1,113 +1,46 @@
-"""The grader part of the task-file format: grader names and the args each one takes.
+"""The grader part of the task-file format, checked against the registry.
 
-The task layer owns the *format* (so it can validate task files); ``toolkit.grading``
-implements the graders named here.
+A task names a grader registered with :func:`toolkit.grader` (a built-in or a plugin's); its
+args are validated by the args model the grader registered with, and the grader's own
+``check`` finds targets or metadata it could never grade.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ValidationError
 
-
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ExactArgs(_Args):
-    """``exact``: the answer equals a target after stripping surrounding whitespace."""
-
-
-class NormalizedArgs(_Args):
-    """``normalized``: equal after lower-casing and removing punctuation, articles, extra spaces."""
-
-
-class NumericArgs(_Args):
-    """``numeric``: the last number in the answer is within tolerance of the target."""
-
-    rel_tol: float = Field(default=1e-6, ge=0.0)
-    abs_tol: float = Field(default=1e-9, ge=0.0)
-
-
-class ChoiceArgs(_Args):
-    """``choice``: a multiple-choice letter (A, B, ...) or the option's text.
-
-    ``options`` lists the options in letter order; without it only letters are compared.
-    """
-
-    options: list[str] | None = None
-
-
-class RegexArgs(_Args):
-    """``regex``: the answer matches ``pattern`` (search; ``fullmatch`` to anchor).
-
-    Without ``pattern`` the task's target(s) are the patterns.
-    """
-
-    pattern: str | None = None
-    ignore_case: bool = False
-    fullmatch: bool = False
-
-    @model_validator(mode="after")
-    def _compiles(self) -> RegexArgs:
-        import re
-
-        if self.pattern is None:
-            return self
-        try:
-            re.compile(self.pattern)
-        except re.error as exc:
-            raise ValueError(f"pattern does not compile: {exc}") from None
-        return self
-
-
-class ContainsArgs(_Args):
-    """``contains``: a target appears in the answer."""
-
-    case_sensitive: bool = False
-
-
-class CodeArgs(_Args):
-    """``code``: run the task's tests (``metadata.test``, ``metadata.entry_point``) in the sandbox."""
-
-    timeout_s: float = Field(default=10.0, gt=0.0, le=600.0)
-    memory_mb: int = Field(default=512, ge=32, le=16384)
-
-
-class JudgeArgs(_Args):
-    """``judge``: ask a model whether the answer is right; ``rubric`` guides it."""
-
-    rubric: str = ""
-    executor: str | None = None
-    pass_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
-
-
-GRADER_ARGS: dict[str, type[_Args]] = {
-    "exact": ExactArgs,
-    "normalized": NormalizedArgs,
-    "numeric": NumericArgs,
-    "choice": ChoiceArgs,
-    "regex": RegexArgs,
-    "contains": ContainsArgs,
-    "code": CodeArgs,
-    "judge": JudgeArgs,
-}
-
-#: Graders that do not need a ``target``.
-TARGETLESS_GRADERS = frozenset({"judge", "code"})
+from toolkit._errors import InputError
+from toolkit.registry import REGISTRY, Entry
+from toolkit.tasks._task import Task
 
 DEFAULT_GRADER = "normalized"
 
 
-def check_grader(name: str, args: dict[str, Any]) -> list[str]:
-    """Problems with a grader name and its args, as short messages (empty when fine)."""
-    schema = GRADER_ARGS.get(name)
-    if schema is None:
-        known = ", ".join(sorted(GRADER_ARGS))
-        return [f"unknown grader {name!r} (known: {known})"]
+def grader_entry(name: str) -> Entry | None:
+    """The registered grader ``name`` (None when unknown)."""
+    return REGISTRY.lookup("grader", name)
+
+
+def check_grader(name: str, args: Mapping[str, Any]) -> list[str]:
+    """Problems with a grader name and its args, as short messages (empty when fine).
+
+    Problems with the args start with ``args``.
+    """
     try:
-        schema.model_validate(args)
+        entry = grader_entry(name)
+    except InputError as exc:  # a built-in whose optional dependency is missing
+        return [exc.problems[0]]
+    if entry is None:
+        return [REGISTRY.unknown("grader", name)]
+    if entry.config is None:
+        if args:
+            return [f"args: grader {name!r} takes no args, got {', '.join(sorted(args))}"]
+        return []
+    try:
+        entry.config.model_validate(dict(args))
     except ValidationError as exc:
         out = []
         for err in exc.errors():
@@ -118,6 +51,32 @@ def check_grader(name: str, args: dict[str, Any]) -> list[str]:
     return []
 
 
-def parse_grader_args(name: str, args: dict[str, Any]) -> _Args:
-    """Validated args object for grader ``name`` (call :func:`check_grader` first)."""
-    return GRADER_ARGS[name].model_validate(args)
+def parse_grader_args(name: str, args: Mapping[str, Any]) -> BaseModel | None:
+    """The validated args object for grader ``name`` (call :func:`check_grader` first)."""
+    entry = REGISTRY.get("grader", name)
+    if entry.config is None:
+        return None
+    parsed: BaseModel = entry.config.model_validate(dict(args))
+    return parsed
+
+
+def needs_target(name: str) -> bool:
+    """True when grader ``name`` needs a ``target`` (its registration says)."""
+    entry = grader_entry(name)
+    return entry is None or bool(entry.option("needs_target", True))
+
+
+def task_problems(task: Task) -> list[tuple[str, str]]:
+    """(field, problem) pairs the task's grader finds in its targets or metadata."""
+    entry = grader_entry(task.grader.name)
+    if entry is None:
+        return []
+    problems: list[tuple[str, str]] = []
+    if entry.option("needs_target", True) and not task.targets:
+        problems.append(("target", f"the {task.grader.name!r} grader needs a target"))
+    check = entry.option("check")
+    if check is not None:
+        args = parse_grader_args(task.grader.name, task.grader.args)
+        found = check(task, args) if entry.config is not None else check(task, None)
+        problems.extend((str(f), str(p)) for f, p in found or ())
+    return problems

@@ -14,9 +14,9 @@ from typing import Any
 from toolkit._errors import located
 from toolkit.tasks._grader_specs import (
     DEFAULT_GRADER,
-    GRADER_ARGS,
-    TARGETLESS_GRADERS,
     check_grader,
+    needs_target,
+    task_problems,
 )
 from toolkit.tasks._task import GraderRef, Task
 
@@ -101,26 +101,12 @@ def build_task(
     metadata = _metadata(raw.get("metadata"), out)
     target, target_ok = _target(raw.get("target"), out)
 
-    if grader is not None and target_ok:
-        if target is None and grader.name not in TARGETLESS_GRADERS:
-            needs = " and ".join(sorted(TARGETLESS_GRADERS))
-            out.add(
-                "target",
-                f"missing or empty (grader {grader.name!r} needs one; "
-                f"only the {needs} graders work without)",
-            )
-        elif target is not None:
-            _check_targets_for_grader(grader, _as_tuple(target), out)
-    if grader is not None and grader.name == "code" and metadata is not None:
-        for key in ("test", "entry_point"):
-            value = metadata.get(key)
-            if not isinstance(value, str) or not value.strip():
-                what = (
-                    "missing"
-                    if value is None
-                    else f"expected a non-empty string, got {show(value)}"
-                )
-                out.add(f"metadata.{key}", f"{what} (the code grader needs it)")
+    if grader is not None and target_ok and target is None and needs_target(grader.name):
+        out.add(
+            "target",
+            f"missing or empty (grader {grader.name!r} needs one; the judge and code graders, "
+            "and plugins registered with needs_target=False, work without)",
+        )
 
     task_id, text, category = strings["id"], strings["input"], strings["category"]
     if out.items or task_id is None or text is None or category is None:
@@ -137,6 +123,11 @@ def build_task(
         source=source,
         line=line,
     )
+    for where, problem in task_problems(task):
+        if where != "target" or target is not None:  # a missing target was reported above
+            out.add(where, problem)
+    if out.items:
+        return None, out.items
     return task, []
 
 
@@ -253,40 +244,6 @@ def _target(value: Any, out: _Problems) -> tuple[str | tuple[str, ...] | None, b
         f"expected a string or a list of strings, got {json_type(value)} {show(value)}{quote}",
     )
     return None, False
-
-
-def _as_tuple(target: str | tuple[str, ...]) -> tuple[str, ...]:
-    return (target,) if isinstance(target, str) else target
-
-
-_NUMBER = re.compile(r"[-+]?(?:\d[\d,_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
-
-
-def _check_targets_for_grader(grader: GraderRef, targets: tuple[str, ...], out: _Problems) -> None:
-    """Targets that the grader could never match are reported here, not at grading time."""
-    args = GRADER_ARGS[grader.name].model_validate(grader.args)
-    if grader.name == "numeric":
-        for t in targets:
-            if not _NUMBER.search(t):
-                out.add("target", f"the numeric grader needs a number, got {show(t)}")
-    elif grader.name == "regex" and getattr(args, "pattern", None) is None:
-        for t in targets:
-            try:
-                re.compile(t)
-            except re.error as exc:
-                out.add("target", f"the regex grader uses it as a pattern, which fails: {exc}")
-    elif grader.name == "choice":
-        options: list[str] | None = getattr(args, "options", None)
-        letters = [chr(ord("A") + i) for i in range(len(options) if options else 26)]
-        lowered = {o.strip().lower() for o in options or []}
-        for t in targets:
-            if t.strip().upper() in letters or t.strip().lower() in lowered:
-                continue
-            if options:
-                want = f"a letter {letters[0]}-{letters[-1]} or one of the options"
-            else:
-                want = "an option letter (A, B, ...); give grader args 'options' to use text"
-            out.add("target", f"the choice grader needs {want}, got {show(t)}")
 
 
 def _cut(text: str, limit: int = 300) -> str:

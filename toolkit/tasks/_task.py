@@ -9,7 +9,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class GraderRef:
-    """Which grader scores a task, with its args (validated against ``GRADER_ARGS``)."""
+    """Which grader scores a task, with its args (validated by the args model the grader registered)."""
 
     name: str
     args: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,141 @@
+"""The registry itself: names, clashes, did-you-mean, lazy built-ins, listing, plugin files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from toolkit._errors import InputError
+from toolkit.registry import (
+    BUILTINS,
+    KINDS,
+    REGISTRY,
+    Builtin,
+    PluginError,
+    Registry,
+    grader,
+)
+
+
+def test_every_builtin_registers_itself_under_its_listed_name() -> None:
+    for kind, names in BUILTINS.items():
+        for name in names:
+            entry = REGISTRY.get(kind, name)
+            assert entry.source == "builtin" and entry.name == name, (kind, name)
+
+
+def test_listing_the_registry_imports_no_heavy_module() -> None:
+    code = (
+        "import json, sys; from toolkit.registry import listing; rows = listing(); "
+        "print(json.dumps([sorted(rows), "
+        "[m for m in ('pandas', 'sklearn', 'litellm', 'numpy') if m in sys.modules]]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    kinds, heavy = json.loads(out.stdout)
+    assert kinds == sorted(KINDS) and heavy == []
+
+
+def test_unknown_names_suggest_the_closest_and_say_how_plugins_load() -> None:
+    with pytest.raises(InputError) as err:
+        REGISTRY.get("grader", "numerc")
+    text = str(err.value)
+    assert "unknown grader 'numerc'; did you mean 'numeric'?" in text
+    assert "TOOLKIT_PLUGINS" in text and "toolkit.plugins" in text
+    with pytest.raises(ValueError, match="unknown registry kind"):
+        REGISTRY.get("graders", "numeric")
+
+
+def test_a_clash_is_an_error_unless_replace_and_a_rerun_cell_is_not_a_clash() -> None:
+    @grader("clash_test")
+    def first(task: object, answer: str) -> float:
+        return 1.0
+
+    try:
+
+        def other(task: object, answer: str) -> float:
+            return 0.0
+
+        with pytest.raises(PluginError, match="already registered"):
+            REGISTRY.register("grader", "clash_test", other)
+        with pytest.raises(PluginError, match="grader 'exact' is already registered"):
+            REGISTRY.register("grader", "exact", other)
+
+        # the same definition run again (a notebook cell re-run) replaces it silently
+        @grader("clash_test")
+        def first(task: object, answer: str) -> float:
+            return 0.5
+
+        assert REGISTRY.get("grader", "clash_test").obj is first
+        REGISTRY.register("grader", "clash_test", other, replace=True)
+        assert REGISTRY.get("grader", "clash_test").obj is other
+    finally:
+        REGISTRY.unregister("grader", "clash_test")
+
+
+def test_a_replaced_builtin_stays_replaced() -> None:
+    def mine(task: object, answer: str) -> float:
+        return 1.0
+
+    REGISTRY.register("grader", "contains", mine, replace=True)
+    try:
+        import toolkit.grading._graders  # noqa: F401  (already imported: nothing re-registers)
+
+        assert REGISTRY.get("grader", "contains").obj is mine
+        assert REGISTRY.get("grader", "contains").source.startswith("module:")
+    finally:
+        REGISTRY.unregister("grader", "contains")
+    assert REGISTRY.get("grader", "contains").source == "builtin"
+
+
+def test_names_are_checked() -> None:
+    for bad in ("", "a:b", "a,b"):
+        with pytest.raises(PluginError, match="a name is a non-empty string"):
+            REGISTRY.register("grader", bad, lambda t, a: 1.0)
+    with pytest.raises(PluginError, match="pydantic BaseModel"):
+        REGISTRY.register("grader", "x_test", lambda t, a: 1.0, config=dict)
+
+
+def test_a_builtin_whose_extra_is_missing_is_listed_as_unavailable() -> None:
+    registry = Registry(
+        {"executor": {"far": Builtin("toolkit.models._build", "x", (("no_such_mod", "pip x"),))}}
+    )
+    (row,) = registry.listing("executor")
+    assert row == {
+        "name": "far",
+        "summary": "x",
+        "source": "builtin",
+        "available": False,
+        "needs": "pip x",
+    }
+    with pytest.raises(InputError, match="needs an optional dependency: pip x"):
+        registry.lookup("executor", "far")
+
+
+def test_plugin_files_load_once_and_failures_name_the_file(tmp_path: Path) -> None:
+    plugin = tmp_path / "once_plugin.py"
+    plugin.write_text(
+        "import toolkit\n"
+        "COUNT = [0]\n"
+        "@toolkit.grader('once_test')\n"
+        "def once(task, answer):\n"
+        "    '''Counts its imports.'''\n"
+        "    return 1.0\n"
+    )
+    registry = REGISTRY
+    try:
+        registry.load_modules(["once_plugin.py"], base_dir=tmp_path)
+        registry.load_modules([str(plugin)])
+        entry = registry.get("grader", "once_test")
+        assert entry.source == "module:once_plugin" and entry.summary == "Counts its imports."
+    finally:
+        registry.unregister("grader", "once_test")
+    broken = tmp_path / "broken.py"
+    broken.write_text("def (:\n")
+    with pytest.raises(
+        PluginError, match=r"plugin file 'broken\.py' failed to import: SyntaxError"
+    ):
+        registry.load_modules(["broken.py"], base_dir=tmp_path)
