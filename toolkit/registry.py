@@ -138,9 +138,26 @@ BUILTINS: dict[str, dict[str, Builtin]] = {
             "toolkit.outcomes._importers", "RouteLLM's wide True/False CSV, or a folder"
         ),
         "long": Builtin(
-            "toolkit.outcomes._importers", "one row per prompt x model: CSV, JSONL, parquet"
+            "toolkit.outcomes._importers",
+            "one row per prompt x model: CSV, JSONL, a JSON array, parquet",
         ),
         "run": Builtin("toolkit.outcomes._importers", "a toolkit run directory"),
+        "routellm-mtbench": Builtin(
+            "toolkit.outcomes._published", "RouteLLM's MT-Bench judgements.jsonl (--questions)"
+        ),
+        "routerdc": Builtin("toolkit.outcomes._published", "RouterDC's split JSON files"),
+        "routerarena": Builtin(
+            "toolkit.outcomes._published", "RouterArena's cached_results/<model>.jsonl"
+        ),
+        "alpacaeval": Builtin(
+            "toolkit.outcomes._published", "AlpacaEval annotations.json (preference 1-2)"
+        ),
+        "zeroeval": Builtin(
+            "toolkit.outcomes._published", "ZeroEval result files, scored by a grader"
+        ),
+        "arena-hard": Builtin(
+            "toolkit.outcomes._published", "arena-hard-auto model_judgment files (--questions)"
+        ),
     },
 }
 

@@ -176,10 +176,8 @@ BAD_CASES = [
     (
         "bad/long_duplicate.csv",
         "long",
-        [],
-        [
-            "long_duplicate.csv:4: prompt_id: duplicate row for prompt 'p1' and model 'a'; first at line 2"
-        ],
+        ["--duplicates", "error"],
+        ["long_duplicate.csv:4: prompt_id: duplicate 'p1' and model 'a'; first at line 2"],
     ),
     (
         "bad/long_missing_cells.csv",
@@ -219,7 +217,7 @@ BAD_CASES = [
     (
         "bad/routerbench_dup_ids.csv",
         "routerbench",
-        [],
+        ["--duplicates", "error"],
         ["routerbench_dup_ids.csv:4: sample_id: duplicate 's1'; first at line 2"],
     ),
     (
@@ -243,8 +241,8 @@ BAD_CASES = [
     (
         "bad/routellm_duplicate.csv",
         "routellm",
-        [],
-        ["routellm_duplicate.csv:4: prompt: duplicate prompt in subject 'routellm_duplicate'"],
+        ["--duplicates", "error"],
+        ["routellm_duplicate.csv:4: prompt: duplicate '"],
     ),
     ("long_small.csv", "nosuch", [], ["--format: unknown format 'nosuch'"]),
     (

@@ -6,12 +6,17 @@ import argparse
 import sys
 from typing import Any
 
+FORMATS_HELP = (
+    "routerbench, routellm, routellm-mtbench, long, routerdc, routerarena, alpacaeval, "
+    "zeroeval, arena-hard, run, or a plugin's format (toolkit plugins lists them)"
+)
+
 
 def register(sub: Any) -> None:
     """Add ``toolkit outcomes import`` and ``toolkit outcomes show``."""
     parser = sub.add_parser(
         "outcomes",
-        help="import outcome data (RouterBench, RouteLLM, long files, runs) into a matrix",
+        help="import outcome data (RouterBench, RouteLLM, AlpacaEval, ... runs) into a matrix",
         description="Outcome matrices: what every executor did on every task.",
     )
     osub = parser.add_subparsers(dest="outcomes_command", metavar="ACTION")
@@ -19,29 +24,58 @@ def register(sub: Any) -> None:
         "import",
         help="import PATH into a parquet outcome matrix",
         description=(
-            "Import an outcome file (or folder, or run directory) into FILE.parquet. Formats: "
-            "routerbench (wide CSV or pickle), routellm (wide True/False CSV, or a folder of "
-            "them, one per subject), long (one row per prompt x model: CSV, JSONL or parquet), "
-            "run (a toolkit run directory). Bad input exits 2 with each problem located."
+            "Import an outcome file (or folder, or run directory) into FILE.parquet, as "
+            "published, with a note on what was merged, dropped, clipped or estimated. "
+            "docs/importing.md describes every format. Bad input exits 2 with each problem "
+            "located."
         ),
     )
     imp.add_argument("path", metavar="PATH")
-    imp.add_argument(
-        "--format",
-        required=True,
-        metavar="F",
-        help="routerbench, routellm, long, run, or a plugin's format (toolkit plugins lists them)",
-    )
+    imp.add_argument("--format", required=True, metavar="F", help=FORMATS_HELP)
     imp.add_argument(
         "--drop-incomplete",
-        action="store_true",
-        help="drop tasks with a missing cell (otherwise a missing cell is an error)",
+        nargs="?",
+        const="tasks",
+        default="",
+        choices=("tasks", "executors", "auto"),
+        metavar="tasks|executors|auto",
+        help="drop tasks with a missing cell (bare flag), executors with one (executors), or "
+        "executors missing more than --max-missing of their cells and then tasks (auto); "
+        "otherwise a missing cell is an error",
+    )
+    imp.add_argument(
+        "--max-missing",
+        type=float,
+        default=0.05,
+        metavar="SHARE",
+        help="for --drop-incomplete auto: the largest share of missing cells an executor may "
+        "have and stay (default 0.05)",
+    )
+    imp.add_argument(
+        "--duplicates",
+        choices=("auto", "first", "keep", "error"),
+        default="auto",
+        help="repeated ids or prompts: auto merges identical rows, makes a repeated id with "
+        "another prompt its own task (id#line) and keeps the first of conflicting rows; first "
+        "keeps the first row per id; keep makes every row a task; error refuses (default auto)",
+    )
+    imp.add_argument(
+        "--cost-axis",
+        choices=("strong-share", "rank", "tokens"),
+        help="for data without cost or tokens: the share of strong calls (default with two "
+        "executors), each executor's price rank (default with more), or tokens estimated from "
+        "the text and priced with --prices",
+    )
+    imp.add_argument(
+        "--cost-rank",
+        metavar="A,B,C",
+        help="the executors cheapest first, for --cost-axis rank (default: litellm's price order)",
     )
     imp.add_argument(
         "--prices",
         metavar="FILE",
         help='TOML of prices in USD per million tokens ([models."NAME"] input_per_mtok, '
-        "output_per_mtok); used by --format long where cost is missing, over litellm's map",
+        "output_per_mtok), over litellm's map: prices calls that have tokens but no cost",
     )
     imp.add_argument(
         "--score-scale",
@@ -49,9 +83,25 @@ def register(sub: Any) -> None:
         help="map scores linearly to [0, 1]: (s - MIN) / (MAX - MIN); e.g. 1,10 for judge grades",
     )
     imp.add_argument(
+        "--clip-scores",
+        action="store_true",
+        help="clip a few stray scores outside [0, 1] to the nearest bound (the note counts them)",
+    )
+    imp.add_argument(
         "--columns",
         metavar="NAME=COL,...",
-        help="use file column COL as field NAME, e.g. tokens_in=prompt_tokens,cost_usd=cost",
+        help="use file column COL (a dotted path reaches into nested JSON) as field NAME, e.g. "
+        "tokens_in=prompt_tokens,score=evaluation_result.score",
+    )
+    imp.add_argument(
+        "--questions",
+        metavar="FILE",
+        help="question.jsonl with the prompts (routellm-mtbench, arena-hard)",
+    )
+    imp.add_argument(
+        "--scorer",
+        metavar="GRADER",
+        help="the grader that scores zeroeval answers (default by dataset: numeric for gsm)",
     )
     imp.add_argument(
         "--allow-pickle",
@@ -61,7 +111,7 @@ def register(sub: Any) -> None:
     imp.add_argument("--out", required=True, metavar="FILE.parquet", help="the matrix to write")
     imp.set_defaults(handler=_import)
     show = osub.add_parser(
-        "show", help="describe an outcome matrix (parquet file or run directory)"
+        "show", help="describe an outcome matrix (parquet file or run directory) and its provenance"
     )
     show.add_argument("path", metavar="PATH")
     show.set_defaults(handler=_show)
@@ -74,16 +124,23 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from toolkit.outcomes import import_outcomes, parse_columns, parse_score_scale
+    from toolkit.outcomes import import_outcomes
 
     matrix = import_outcomes(
         args.path,
         args.format,
         drop_incomplete=args.drop_incomplete,
         prices=args.prices,
-        score_scale=parse_score_scale(args.score_scale) if args.score_scale else None,
-        columns=parse_columns(args.columns, args.format) if args.columns else None,
+        score_scale=args.score_scale,
+        columns=args.columns,
         allow_pickle=args.allow_pickle,
+        duplicates=args.duplicates,
+        cost_axis=args.cost_axis,
+        cost_rank=args.cost_rank,
+        clip_scores=args.clip_scores,
+        max_missing=args.max_missing,
+        questions=args.questions,
+        scorer=args.scorer,
     )
     out = matrix.to_parquet(args.out)
     print(f"{out}: {matrix.describe()}")
@@ -104,6 +161,15 @@ def _show(args: argparse.Namespace) -> int:
     for j, e in enumerate(matrix.executors):
         cost = f"{c[j]:.6g}" if matrix.has_cost else "unknown"
         print(f"{e:<{width}}  {q[j]:7.4f}  {cost}")
+    prov = matrix.provenance
+    if prov:
+        print(
+            f"provenance: format {prov.get('format')} ({prov.get('importer')}) from {prov.get('path')}"
+        )
+        for src in prov.get("sources", []):
+            print(f"  source: {src['path']} sha256 {src['sha256']}")
+        flags = prov.get("flags") or {}
+        print("  flags: " + (" ".join(f"{k} {v}" for k, v in flags.items()) or "(defaults)"))
     for note in matrix.notes:
         print(f"note: {note}")
     return 0

@@ -8,15 +8,14 @@
 from __future__ import annotations
 
 from toolkit.outcomes._importers import (
-    ImportOptions,
     format_fields,
     formats,
     import_outcomes,
     parse_columns,
-    parse_score_scale,
     stable_task_id,
 )
 from toolkit.outcomes._matrix import OutcomeMatrix, load_outcomes
+from toolkit.outcomes._options import ImportOptions, parse_cost_rank, parse_score_scale
 
 __all__ = [
     "ImportOptions",
@@ -26,6 +25,7 @@ __all__ = [
     "import_outcomes",
     "load_outcomes",
     "parse_columns",
+    "parse_cost_rank",
     "parse_score_scale",
     "stable_task_id",
 ]

@@ -1,21 +1,24 @@
 """Importers of public outcome formats into an :class:`OutcomeMatrix`.
 
-Formats (``toolkit outcomes import PATH --format F``):
+Formats (``toolkit outcomes import PATH --format F``; docs/importing.md has every one):
 
 - ``routerbench``: RouterBench's wide CSV or pickle: ``sample_id, prompt, eval_name,
   oracle_model_to_route_to``, then per model ``<m>`` (score), ``<m>|model_response``,
   ``<m>|total_cost``. Other columns are ignored; the cost is used as given.
 - ``routellm``: RouteLLM's wide CSV ``prompt, <model_a>, <model_b>`` with True/False
   correctness (optional ``<m>_response``); one file or a folder of them, one per subject.
-- ``long``: one row per prompt x model (CSV, JSONL or parquet).
+- ``long``: one row per prompt x model (CSV, JSONL, a JSON array or parquet).
 - ``run``: the toolkit's own run directory.
+
+The published formats of other projects (RouteLLM's MT-Bench, RouterDC, RouterArena,
+AlpacaEval, ZeroEval, arena-hard) are in :mod:`toolkit.outcomes._published`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +26,17 @@ import numpy as np
 import numpy.typing as npt
 
 from toolkit._errors import InputError, located
+from toolkit.outcomes._assemble import finish, missing_cells, price_sources, prices_for
+from toolkit.outcomes._dedupe import resolve_duplicates
 from toolkit.outcomes._matrix import OutcomeMatrix
+from toolkit.outcomes._options import (
+    DUPLICATES,
+    MAX_MISSING,
+    ImportOptions,
+    drop_mode,
+    parse_cost_rank,
+    parse_score_scale,
+)
 from toolkit.outcomes._tables import PICKLE_SUFFIXES, Table, read_any, read_csv
 from toolkit.registry import REGISTRY, Entry, importer
 
@@ -31,7 +44,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FloatArray = npt.NDArray[np.float64]
-
 
 #: Every field of the ``long`` format, in its column order.
 LONG_FIELDS = (
@@ -45,44 +57,19 @@ LONG_FIELDS = (
     "cost_usd",
     "latency_s",
     "split",
+    "response",
 )
 
 LONG_REQUIRED = ("prompt_id", "prompt", "category", "model", "score")
 LONG_VALUES = ("tokens_in", "tokens_out", "cost_usd", "latency_s")
 MAX_CELL_PROBLEMS = 200
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    """The flags of ``toolkit outcomes import`` (see :func:`import_outcomes`)."""
-
-    drop_incomplete: bool = False
-    prices: Path | None = None
-    score_scale: tuple[float, float] | None = None
-    columns: Mapping[str, str] = field(default_factory=dict)
-    allow_pickle: bool = False
-
-
-def parse_score_scale(text: str) -> tuple[float, float]:
-    """Parse ``MIN,MAX`` for ``--score-scale``; MAX must exceed MIN."""
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) != 2:
-        raise InputError(located("--score-scale", None, repr(text), "expected MIN,MAX, e.g. 1,10"))
-    try:
-        lo, hi = float(parts[0]), float(parts[1])
-    except ValueError:
-        raise InputError(
-            located("--score-scale", None, repr(text), "MIN and MAX must be numbers, e.g. 1,10")
-        ) from None
-    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
-        raise InputError(
-            located("--score-scale", None, repr(text), "MAX must be greater than MIN, e.g. 1,10")
-        )
-    return lo, hi
+#: Out-of-range scores up to this share of a column are "a few stray values" (--clip-scores)
+STRAY_SHARE = 0.01
 
 
 def parse_columns(text: str, fmt: str) -> dict[str, str]:
-    """Parse ``NAME=COL,...`` for ``--columns``: NAME is one of the format's fields."""
+    """Parse ``NAME=COL,...`` for ``--columns``: NAME is one of the format's fields; COL may
+    be a dotted path into nested JSON, and one COL may feed several NAMEs."""
     known = format_fields(fmt)
     mapping: dict[str, str] = {}
     for item in [s for s in text.split(",") if s.strip()]:
@@ -114,15 +101,23 @@ def import_outcomes(
     path: str | Path,
     format: str,
     *,
-    drop_incomplete: bool = False,
+    drop_incomplete: bool | str = False,
     prices: str | Path | None = None,
     score_scale: tuple[float, float] | str | None = None,
     columns: Mapping[str, str] | str | None = None,
     allow_pickle: bool = False,
+    duplicates: str = "auto",
+    cost_axis: str | None = None,
+    cost_rank: Sequence[str] | str | None = None,
+    clip_scores: bool = False,
+    max_missing: float = MAX_MISSING,
+    questions: str | Path | None = None,
+    scorer: str | None = None,
 ) -> OutcomeMatrix:
     """Import an outcome file (or folder, or run directory) of ``format`` into a matrix.
 
-    Every problem raises :class:`InputError` naming ``path:line`` or the column.
+    Every problem raises :class:`InputError` naming ``path:line`` or the column. The matrix
+    records its provenance (format, source files with their sha256, flags, notes).
     """
     entry = importer_entry(format)
     scale = parse_score_scale(score_scale) if isinstance(score_scale, str) else score_scale
@@ -136,14 +131,31 @@ def import_outcomes(
             raise InputError(
                 located("--columns", None, name, f"unknown field for --format {format}")
             )
+    if duplicates not in DUPLICATES:
+        raise InputError(
+            located("--duplicates", None, repr(duplicates), f"expected {', '.join(DUPLICATES)}")
+        )
+    if not 0.0 <= max_missing < 1.0:
+        raise InputError(
+            located("--max-missing", None, repr(max_missing), "expected a share in [0, 1)")
+        )
+    rank = parse_cost_rank(cost_rank) if isinstance(cost_rank, str) else tuple(cost_rank or ())
     opts = ImportOptions(
-        drop_incomplete=drop_incomplete,
+        drop_incomplete=drop_mode(drop_incomplete),
         prices=Path(prices) if prices is not None else None,
         score_scale=scale,
         columns=cols,
         allow_pickle=allow_pickle,
+        duplicates=duplicates,
+        cost_axis=cost_axis,
+        cost_rank=rank,
+        clip_scores=clip_scores,
+        max_missing=max_missing,
+        questions=Path(questions) if questions is not None else None,
+        scorer=scorer,
     )
-    matrix = entry.obj(Path(path), opts)
+    src = Path(path)
+    matrix = entry.obj(src, opts)
     if not isinstance(matrix, OutcomeMatrix):
         raise InputError(
             located(
@@ -154,7 +166,27 @@ def import_outcomes(
                 "not an OutcomeMatrix",
             )
         )
-    return matrix
+    files = [src] if src.is_file() else sorted(p for p in src.rglob("*") if p.is_file())
+    if opts.questions is not None:
+        files.append(opts.questions)
+    provenance = {
+        "format": format,
+        "importer": entry.source,
+        "path": str(src),
+        "sources": [{"path": str(f), "sha256": sha256_of(f)} for f in files],
+        "flags": opts.flags(),
+        "notes": list(matrix.notes),
+    }
+    return replace(matrix, provenance=provenance)
+
+
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def importer_entry(fmt: str) -> Entry:
@@ -178,22 +210,33 @@ def formats() -> tuple[str, ...]:
 @importer("run")
 def import_run(path: Path, opts: ImportOptions) -> OutcomeMatrix:
     """A toolkit run directory."""
-    _refuse(opts, "run", prices=True, score_scale=True, pickle=True)
+    refuse(opts, "run", prices=True, score_scale=True, pickle=True)
+    if opts.drop_incomplete not in ("", "tasks"):
+        raise InputError(
+            located(
+                "--drop-incomplete",
+                None,
+                opts.drop_incomplete,
+                "--format run drops tasks only (a bare --drop-incomplete)",
+            )
+        )
     from toolkit.outcomes._run import matrix_from_run
 
-    return matrix_from_run(path, drop_incomplete=opts.drop_incomplete)
+    return matrix_from_run(path, drop_incomplete=bool(opts.drop_incomplete))
 
 
-def _refuse(
+def refuse(
     opts: ImportOptions,
     fmt: str,
     *,
     prices: bool = False,
     score_scale: bool = False,
     pickle: bool = False,
+    questions: bool = True,
+    scorer: bool = True,
 ) -> None:
     """Flags that a format does not use are errors, not silently ignored."""
-    if prices and opts.prices is not None:
+    if prices and opts.prices is not None and opts.cost_axis != "tokens":
         why = "its cost is used as given" if fmt == "routerbench" else "it has no token counts"
         raise InputError(located("--prices", None, fmt, f"does not apply to --format {fmt}: {why}"))
     if score_scale and opts.score_scale is not None:
@@ -211,17 +254,37 @@ def _refuse(
                 "--allow-pickle", None, fmt, f"does not apply to --format {fmt}: it reads no pickle"
             )
         )
+    if questions and opts.questions is not None:
+        raise InputError(
+            located(
+                "--questions",
+                None,
+                fmt,
+                f"does not apply to --format {fmt}: only routellm-mtbench and arena-hard read a "
+                "question file",
+            )
+        )
+    if scorer and opts.scorer is not None:
+        raise InputError(
+            located("--scorer", None, fmt, f"does not apply to --format {fmt}: it has scores")
+        )
 
 
 # ----- shared helpers -----
 
 
-def _apply_columns(table: Table, mapping: Mapping[str, str]) -> None:
-    """Rename file columns to the format's field names (``--columns NAME=COL``)."""
-    frame = table.frame
-    present = [str(c) for c in frame.columns]
+def apply_columns(
+    table: Table, mapping: Mapping[str, str], defaults: Mapping[str, str] | None = None
+) -> None:
+    """Copy file columns (or dotted paths into nested JSON) to the format's field names.
+
+    ``mapping`` is ``--columns NAME=COL``: COL must exist. ``defaults`` are a format's own
+    names, used where the file has them and ``--columns`` does not map the field. One column
+    may feed several fields.
+    """
+    present = [str(c) for c in table.frame.columns]
     for name, col in mapping.items():
-        if col not in present:
+        if not table.has(col):
             raise InputError(
                 located(
                     "--columns",
@@ -230,13 +293,18 @@ def _apply_columns(table: Table, mapping: Mapping[str, str]) -> None:
                     f"{table.path} has no column {col!r}; its columns: {', '.join(present)}",
                 )
             )
-    drop = [name for name in mapping if name in present and name not in mapping.values()]
-    if drop:
-        frame = frame.drop(columns=drop)
-    table.frame = frame.rename(columns={col: name for name, col in mapping.items()})
+    chosen = {**{k: v for k, v in (defaults or {}).items() if table.has(v)}, **mapping}
+    if not chosen:
+        return
+    frame = table.frame.copy() if chosen else table.frame
+    values = {name: table.column(col) for name, col in chosen.items()}
+    for name, series in values.items():
+        frame[name] = series.to_numpy()
+    table.frame = frame
 
 
-def _require(table: Table, names: Sequence[str], fmt: str) -> None:
+def require(table: Table, names: Sequence[str], fmt: str) -> None:
+    """Every column in ``names`` is present, or an InputError naming each missing one."""
     present = {str(c) for c in table.frame.columns}
     problems = [
         table.column_problem(
@@ -251,7 +319,7 @@ def _require(table: Table, names: Sequence[str], fmt: str) -> None:
         raise InputError(problems[0], problems)
 
 
-def _strings(series: pd.Series[Any]) -> npt.NDArray[np.object_]:
+def strings(series: pd.Series[Any]) -> npt.NDArray[np.object_]:
     """A column as Python strings, with missing values as ``""``."""
     import pandas as pd
 
@@ -263,7 +331,7 @@ def _strings(series: pd.Series[Any]) -> npt.NDArray[np.object_]:
     return out
 
 
-def _numbers(table: Table, column: str, problems: list[str]) -> FloatArray:
+def numbers(table: Table, column: str, problems: list[str]) -> FloatArray:
     """A column as floats; blank cells are NaN (missing); text that is not a number is a problem."""
     import pandas as pd
 
@@ -289,147 +357,67 @@ def _numbers(table: Table, column: str, problems: list[str]) -> FloatArray:
     return nums
 
 
-def _scale_and_check(
+def scale_and_check(
     table: Table,
     rows: npt.NDArray[np.intp],
     scores: FloatArray,
     column: str,
-    scale: tuple[float, float] | None,
+    opts: ImportOptions,
     problems: list[str],
+    notes: list[str],
 ) -> FloatArray:
-    """Map scores with ``--score-scale`` and report those outside [0, 1] at their rows."""
+    """Map scores with ``--score-scale``, clip them with ``--clip-scores`` (counted in a note)
+    or report those outside [0, 1] at their rows, saying whether clipping or a scale fits."""
+    scale = opts.score_scale
     out = scores if scale is None else (scores - scale[0]) / (scale[1] - scale[0])
-    bad = np.flatnonzero(np.isfinite(out) & ((out < 0.0) | (out > 1.0)))
+    finite = np.isfinite(out)
+    bad = np.flatnonzero(finite & ((out < 0.0) | (out > 1.0)))
+    if not len(bad):
+        return out
+    if opts.clip_scores:
+        excess = float(np.max(np.maximum(out[bad] - 1.0, -out[bad])))
+        notes.append(
+            f"clipped {len(bad)} of {int(finite.sum())} {column} scores outside [0, 1] to the "
+            f"nearest bound (--clip-scores; at most {excess:.3g} outside)"
+        )
+        return np.clip(out, 0.0, 1.0)
+    stray = len(bad) <= max(1, STRAY_SHARE * int(finite.sum()))
+    if stray:
+        fit = (
+            f"--clip-scores fits ({len(bad)} of {int(finite.sum())} scores, a few stray values); "
+            "--score-scale MIN,MAX would rescale every score"
+        )
+    else:
+        fit = (
+            f"--score-scale MIN,MAX fits ({len(bad)} of {int(finite.sum())} scores are out: the "
+            "scale differs, e.g. 1,10); --clip-scores is for a few stray values"
+        )
     for k in bad[:MAX_CELL_PROBLEMS]:
         shown = f"{scores[k]:g}"
-        if scale is None:
-            why = f"score {shown} is outside [0, 1]; pass --score-scale MIN,MAX to map it"
-        else:
-            why = f"score {shown} is outside --score-scale {scale[0]:g},{scale[1]:g}"
-        problems.append(table.where(int(rows[k]), column, why))
+        where = "[0, 1]" if scale is None else f"--score-scale {scale[0]:g},{scale[1]:g}"
+        problems.append(
+            table.where(int(rows[k]), column, f"score {shown} is outside {where}; {fit}")
+        )
     if len(bad) > MAX_CELL_PROBLEMS:
         problems.append(table.column_problem(column, f"{len(bad)} scores out of range in all"))
     return out
 
 
-def _duplicates(
-    table: Table, keys: npt.NDArray[np.object_], what: str, problems: list[str]
-) -> None:
-    """Report every repeated key at its second (and later) row, naming the first."""
-    first: dict[Any, int] = {}
-    for i, k in enumerate(keys):
-        j = first.setdefault(k, i)
-        if j != i:
-            line = table.line(j)
-            at = f"line {line}" if line is not None else f"row {j + 1}"
-            problems.append(table.where(i, what, f"duplicate {k!r}; first at {at}"))
-            if len(problems) > MAX_CELL_PROBLEMS:
-                return
-
-
-def _raise(problems: list[str]) -> None:
+def raise_problems(problems: list[str]) -> None:
+    """Raise the problems found, if any, as one InputError."""
     if problems:
         raise InputError(problems[0], problems)
 
 
-def _finish(
-    path: Path,
-    *,
-    task_ids: npt.NDArray[np.object_],
-    text: npt.NDArray[np.object_],
-    category: npt.NDArray[np.object_],
-    split: npt.NDArray[np.object_] | None,
-    executors: Sequence[str],
-    values: Mapping[str, FloatArray],
-    required: Mapping[str, Sequence[str]],
-    drop_incomplete: bool,
-    notes: list[str],
-    source: str,
-    by_executor: bool = False,
-    absent: int = 0,
-) -> OutcomeMatrix:
-    """Count missing cells (per column) and drop those tasks or raise; build the matrix.
+def row_signature(table: Table) -> Any:
+    """``signature(i)``: row ``i``'s every field (index columns left out), for duplicates."""
+    cols = [c for c in table.frame.columns if not str(c).startswith("Unnamed:")]
+    frame = table.frame[cols]
 
-    ``required`` maps a value name to its per-executor labels. With ``by_executor`` (long
-    files, where a column holds every executor) one message per value column gives the count
-    and its split by executor; otherwise there is one message per label (a wide file's column).
-    """
-    n = len(task_ids)
-    problems, incomplete = _missing_cells(path, values, required, by_executor, absent)
-    if problems and not drop_incomplete:
-        raise InputError(problems[0], problems)
-    if incomplete.any():
-        notes.append(
-            f"dropped {int(incomplete.sum())} of {n} tasks with missing cells (--drop-incomplete); "
-            f"{int((~incomplete).sum())} remain"
-        )
-        keep = ~incomplete
-        if not keep.any():
-            raise InputError(
-                located(path, None, "tasks", "every task has missing cells; nothing is left")
-            )
-    else:
-        keep = np.ones(n, dtype=bool)
-    m = len(executors)
-    nan = np.full((n, m), np.nan)
-    try:
-        return OutcomeMatrix(
-            task_ids=task_ids[keep],
-            text=text[keep],
-            category=category[keep],
-            splits=(split if split is not None else np.full(n, "", dtype=object))[keep],
-            executors=tuple(executors),
-            score=values["score"][keep],
-            cost_usd=values.get("cost_usd", nan)[keep],
-            latency_s=values.get("latency_s", nan)[keep],
-            tokens_in=values.get("tokens_in", nan)[keep],
-            tokens_out=values.get("tokens_out", nan)[keep],
-            notes=tuple(notes),
-            source=source,
-        )
-    except ValueError as exc:
-        raise InputError(located(path, None, "outcomes", str(exc))) from None
+    def signature(i: int) -> tuple[str, ...]:
+        return tuple(repr(v) for v in frame.iloc[i].tolist())
 
-
-def _missing_cells(
-    path: Path,
-    values: Mapping[str, FloatArray],
-    required: Mapping[str, Sequence[str]],
-    by_executor: bool,
-    absent: int,
-) -> tuple[list[str], npt.NDArray[np.bool_]]:
-    """Messages counting the missing (NaN) cells per column, and the tasks that have any."""
-    n = len(next(iter(values.values())))
-    incomplete = np.zeros(n, dtype=bool)
-    counts: list[tuple[str, str]] = []
-    for name, labels in required.items():
-        miss = np.isnan(values[name])
-        incomplete |= miss.any(axis=1)
-        per = [(label, int(miss[:, j].sum())) for j, label in enumerate(labels)]
-        if by_executor:
-            total = sum(k for _, k in per)
-            if total:
-                detail = ", ".join(f"{label}: {k}" for label, k in per if k)
-                counts.append((name, f"{total} missing cells ({detail})"))
-        else:
-            counts.extend((label, f"{k} missing cells") for label, k in per if k)
-    if not counts:
-        return [], incomplete
-    problems = [located(path, None, label, what) for label, what in counts]
-    if absent:
-        problems.append(
-            located(path, None, "rows", f"{absent} task x model pairs have no row at all")
-        )
-    problems.append(
-        located(
-            path,
-            None,
-            "missing cells",
-            f"{int(incomplete.sum())} of {n} tasks have missing cells; pass --drop-incomplete "
-            "to drop those tasks",
-        )
-    )
-    return problems, incomplete
+    return signature
 
 
 # ----- routerbench -----
@@ -438,12 +426,12 @@ def _missing_cells(
 @importer("routerbench", fields=("sample_id", "prompt", "eval_name"))
 def import_routerbench(path: Path, opts: ImportOptions) -> OutcomeMatrix:
     """RouterBench's wide CSV or pickle."""
-    _refuse(opts, "routerbench", prices=True)
+    refuse(opts, "routerbench", prices=True)
     table = read_any(path, allow_pickle=opts.allow_pickle, kinds=("csv", "pickle"))
     if path.suffix.lower() in PICKLE_SUFFIXES:
         table.frame.columns = [str(c) for c in table.frame.columns]
-    _apply_columns(table, opts.columns)
-    _require(table, ("sample_id", "prompt", "eval_name"), "routerbench")
+    apply_columns(table, opts.columns)
+    require(table, ("sample_id", "prompt", "eval_name"), "routerbench")
     frame = table.frame
     cols = [str(c) for c in frame.columns]
     models: list[str] = []
@@ -465,42 +453,58 @@ def import_routerbench(path: Path, opts: ImportOptions) -> OutcomeMatrix:
         for c in (m, f"{m}|total_cost"):
             if c not in cols:
                 problems.append(table.column_problem(c, f"missing column for model {m!r}"))
-    _raise(problems)
+    raise_problems(problems)
     n = len(frame)
     rows = np.arange(n)
-    ids = _strings(frame["sample_id"])
-    blank_ids = np.flatnonzero(ids == "")
-    for i in blank_ids[:MAX_CELL_PROBLEMS]:
+    ids = strings(frame["sample_id"])
+    for i in np.flatnonzero(ids == "")[:MAX_CELL_PROBLEMS]:
         problems.append(table.where(int(i), "sample_id", "is empty"))
-    _duplicates(table, ids, "sample_id", problems)
+    raise_problems(problems)
+    text = strings(frame["prompt"])
+    dup = resolve_duplicates(
+        table, ids, text, row_signature(table), mode=opts.duplicates, has_ids=True, what="sample_id"
+    )
+    raise_problems(dup.problems)
+    notes: list[str] = []
     score = np.empty((n, len(models)))
     cost = np.empty((n, len(models)))
     for j, m in enumerate(models):
-        raw = _numbers(table, m, problems)
-        score[:, j] = _scale_and_check(table, rows, raw, m, opts.score_scale, problems)
-        cost[:, j] = _numbers(table, f"{m}|total_cost", problems)
-        neg = np.flatnonzero(cost[:, j] < 0)
-        for i in neg[:MAX_CELL_PROBLEMS]:
+        raw = numbers(table, m, problems)
+        score[:, j] = scale_and_check(table, rows, raw, m, opts, problems, notes)
+        cost[:, j] = numbers(table, f"{m}|total_cost", problems)
+        for i in np.flatnonzero(cost[:, j] < 0)[:MAX_CELL_PROBLEMS]:
             problems.append(
                 table.where(int(i), f"{m}|total_cost", f"cost {cost[i, j]:g} is negative")
             )
-    _raise(problems)
+    raise_problems(problems)
+    keep = dup.keep
+    responses = np.column_stack(
+        [
+            strings(frame[f"{m}|model_response"])
+            if f"{m}|model_response" in cols
+            else np.full(n, "", dtype=object)
+            for m in models
+        ]
+    )
     notes = [
+        *dup.notes,
+        *notes,
         "RouterBench costs are used as given; routing costs are not in the data",
         "latency is not in RouterBench data (unknown)",
     ]
-    return _finish(
+    return finish(
         path,
-        task_ids=ids,
-        text=_strings(frame["prompt"]),
-        category=_strings(frame["eval_name"]),
+        opts,
+        task_ids=dup.ids[keep],
+        text=text[keep],
+        category=strings(frame["eval_name"])[keep],
         split=None,
         executors=models,
-        values={"score": score, "cost_usd": cost},
+        values={"score": score[keep], "cost_usd": cost[keep]},
         required={"score": models, "cost_usd": [f"{m}|total_cost" for m in models]},
-        drop_incomplete=opts.drop_incomplete,
         notes=notes,
         source=f"routerbench:{path}",
+        responses=responses[keep],
     )
 
 
@@ -510,7 +514,8 @@ _TRUE = {"true", "1", "1.0", "yes"}
 _FALSE = {"false", "0", "0.0", "no"}
 
 
-def _booleans(table: Table, column: str, problems: list[str]) -> FloatArray:
+def booleans(table: Table, column: str, problems: list[str]) -> FloatArray:
+    """A True/False column as 1.0/0.0 (blank: NaN); other text is a problem."""
     import pandas as pd
 
     series = table.frame[column]
@@ -542,7 +547,7 @@ def stable_task_id(subject: str, prompt: str) -> str:
 @importer("routellm", fields=("prompt",))
 def import_routellm(path: Path, opts: ImportOptions) -> OutcomeMatrix:
     """RouteLLM's wide True/False CSV, or a folder of them (one per subject)."""
-    _refuse(opts, "routellm", prices=True, score_scale=True, pickle=True)
+    refuse(opts, "routellm", prices=True, score_scale=True, pickle=True)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
         if not files:
@@ -561,12 +566,14 @@ def import_routellm(path: Path, opts: ImportOptions) -> OutcomeMatrix:
     texts: list[Any] = []
     cats: list[Any] = []
     scores: list[FloatArray] = []
+    answers: list[npt.NDArray[np.object_]] = []
+    keeps: list[npt.NDArray[np.bool_]] = []
     problems: list[str] = []
-    seen: dict[str, tuple[Table, int]] = {}
+    notes: list[str] = []
     for f in files:
         table = read_csv(f)
-        _apply_columns(table, opts.columns)
-        _require(table, ("prompt",), "routellm")
+        apply_columns(table, opts.columns)
+        require(table, ("prompt",), "routellm")
         cols = [str(c) for c in table.frame.columns]
         here = [
             c
@@ -591,49 +598,57 @@ def import_routellm(path: Path, opts: ImportOptions) -> OutcomeMatrix:
                 )
             )
         subject = f.stem
-        prompts = _strings(table.frame["prompt"])
+        prompts = strings(table.frame["prompt"])
+        for i in np.flatnonzero(prompts == "")[:MAX_CELL_PROBLEMS]:
+            problems.append(table.where(int(i), "prompt", "is empty"))
         tid = np.array([stable_task_id(subject, p) for p in prompts], dtype=object)
-        for i, t in enumerate(tid):
-            if not prompts[i]:
-                problems.append(table.where(i, "prompt", "is empty"))
-            if t in seen:
-                ft, fi = seen[t]
-                at = f"{ft.path}:{ft.line(fi)}"
-                problems.append(
-                    table.where(
-                        i, "prompt", f"duplicate prompt in subject {subject!r}; first at {at}"
-                    )
-                )
-            else:
-                seen[t] = (table, i)
-        block = np.column_stack([_booleans(table, m, problems) for m in models])
-        ids.extend(tid)
+        dup = resolve_duplicates(
+            table,
+            tid,
+            prompts,
+            row_signature(table),
+            mode=opts.duplicates,
+            has_ids=False,
+            what="prompt",
+        )
+        problems.extend(dup.problems)
+        notes.extend(f"{f.name}: {note}" for note in dup.notes)
+        ids.extend(dup.ids)
+        keeps.append(dup.keep)
         texts.extend(prompts)
         cats.extend([subject] * len(prompts))
-        scores.append(block)
-    _raise(problems)
+        scores.append(np.column_stack([booleans(table, m, problems) for m in models]))
+        answers.append(
+            np.column_stack(
+                [
+                    strings(table.frame[f"{m}_response"])
+                    if f"{m}_response" in cols
+                    else np.full(len(prompts), "", dtype=object)
+                    for m in models
+                ]
+            )
+        )
+    raise_problems(problems)
     assert models is not None
+    keep = np.concatenate(keeps)
 
     def arr(xs: list[Any]) -> npt.NDArray[np.object_]:
-        return np.array(xs, dtype=object)
+        return np.array(xs, dtype=object)[keep]
 
-    notes = [
-        "RouteLLM data has no cost: cost is unknown, and evaluation uses the share of calls to "
-        "the strong executor as the cost axis, as RouteLLM does",
-        "latency and tokens are not in RouteLLM data (unknown)",
-    ]
-    return _finish(
+    notes.append("latency and tokens are not in RouteLLM data (unknown)")
+    return finish(
         path,
+        opts,
         task_ids=arr(ids),
         text=arr(texts),
         category=arr(cats),
         split=None,
         executors=models,
-        values={"score": np.vstack(scores)},
+        values={"score": np.vstack(scores)[keep]},
         required={"score": models},
-        drop_incomplete=opts.drop_incomplete,
         notes=notes,
         source=f"routellm:{path}",
+        responses=np.vstack(answers)[keep],
     )
 
 
@@ -642,139 +657,150 @@ def import_routellm(path: Path, opts: ImportOptions) -> OutcomeMatrix:
 
 @importer("long", fields=LONG_FIELDS)
 def import_long(path: Path, opts: ImportOptions) -> OutcomeMatrix:
-    """One row per prompt x model: CSV, JSONL or parquet."""
-    _refuse(opts, "long", pickle=True)
+    """One row per prompt x model: CSV, JSONL, a JSON array or parquet."""
+    refuse(opts, "long", pickle=True)
+    table = read_any(path, kinds=("csv", "jsonl", "json", "parquet"))
+    table.frame.columns = [str(c) for c in table.frame.columns]
+    apply_columns(table, opts.columns)
+    require(table, LONG_REQUIRED, "long")
+    return long_matrix(table, opts, source=f"long:{path}")
+
+
+def long_matrix(
+    table: Table,
+    opts: ImportOptions,
+    *,
+    source: str,
+    notes: Sequence[str] = (),
+    has_ids: bool = True,
+    scores: FloatArray | None = None,
+) -> OutcomeMatrix:
+    """The matrix of a table in the long layout (the ``long`` fields; ``category`` optional).
+
+    Every published per-instance format ends here. ``scores`` (one per row) replaces the
+    ``score`` column where an importer computed them (a preference, a verdict, a grader).
+    """
     import pandas as pd
 
-    table = read_any(path, kinds=("csv", "jsonl", "parquet"))
-    table.frame.columns = [str(c) for c in table.frame.columns]
-    _apply_columns(table, opts.columns)
-    _require(table, LONG_REQUIRED, "long")
+    path = table.path
     frame = table.frame
     cols = set(frame.columns)
     problems: list[str] = []
-    pid = _strings(frame["prompt_id"])
-    model = _strings(frame["model"])
+    pid = strings(frame["prompt_id"])
+    model = strings(frame["model"])
     for i in np.flatnonzero(pid == "")[:MAX_CELL_PROBLEMS]:
         problems.append(table.where(int(i), "prompt_id", "is empty"))
     for i in np.flatnonzero(model == "")[:MAX_CELL_PROBLEMS]:
         problems.append(table.where(int(i), "model", "is empty"))
-    _raise(problems)
-    pair = np.array([f"{a}\x00{b}" for a, b in zip(pid, model, strict=True)], dtype=object)
-    first: dict[str, int] = {}
-    for i, k in enumerate(pair):
-        j = first.setdefault(k, i)
-        if j != i:
-            line = table.line(j)
-            at = f"line {line}" if line is not None else f"row {j + 1}"
-            problems.append(
-                table.where(
-                    i,
-                    "prompt_id",
-                    f"duplicate row for prompt {pid[i]!r} and model {model[i]!r}; first at {at}",
-                )
-            )
-            if len(problems) > MAX_CELL_PROBLEMS:
-                break
-    _raise(problems)
+    raise_problems(problems)
+    text_col = strings(frame["prompt"])
+    dup = resolve_duplicates(
+        table,
+        pid,
+        text_col,
+        row_signature(table),
+        mode=opts.duplicates,
+        has_ids=has_ids,
+        executors=model,
+    )
+    raise_problems(dup.problems)
+    keep = dup.keep
+    rows = np.flatnonzero(keep)
+    pid, model, text_col = dup.ids[keep], model[keep], text_col[keep]
     t_codes, t_uniques = pd.factorize(pd.Series(pid))
     m_codes, m_uniques = pd.factorize(pd.Series(model))
     executors = [str(x) for x in m_uniques]
     n, m = len(t_uniques), len(executors)
-    rows = np.arange(len(frame))
     # Per-task fields: the first row of each task gives them; any other row must agree.
+    order = np.arange(len(pid))
     first_row = np.full(n, -1)
-    first_row[t_codes[::-1]] = rows[::-1]
-    text_col = _strings(frame["prompt"])
-    cat_col = _strings(frame["category"])
-    split_col = _strings(frame["split"]) if "split" in cols else None
+    first_row[t_codes[::-1]] = order[::-1]
+    cat_col = (
+        strings(frame["category"])[keep]
+        if "category" in cols
+        else np.full(len(pid), "", dtype=object)
+    )
+    split_col = strings(frame["split"])[keep] if "split" in cols else None
     for name, col in (("prompt", text_col), ("category", cat_col), ("split", split_col)):
         if col is None:
             continue
         differ = np.flatnonzero(col != col[first_row[t_codes]])
         for i in differ[:MAX_CELL_PROBLEMS]:
             j = int(first_row[t_codes[i]])
-            line = table.line(j)
-            at = f"line {line}" if line is not None else f"row {j + 1}"
             problems.append(
-                table.where(int(i), name, f"differs from the value for prompt {pid[i]!r} at {at}")
+                table.where(
+                    int(rows[i]),
+                    name,
+                    f"differs from the value for prompt {pid[i]!r} at {table.at(int(rows[j]))}",
+                )
             )
-    _raise(problems)
-    score_raw = _numbers(table, "score", problems)
-    score_rows = _scale_and_check(table, rows, score_raw, "score", opts.score_scale, problems)
-    row_values: dict[str, FloatArray] = {"score": score_rows}
+    raise_problems(problems)
+    notes = [*dup.notes, *notes]
+    raw = scores[keep] if scores is not None else numbers(table, "score", problems)[keep]
+    row_values: dict[str, FloatArray] = {
+        "score": scale_and_check(table, rows, raw, "score", opts, problems, notes)
+    }
     for name in LONG_VALUES:
         if name in cols:
-            row_values[name] = _numbers(table, name, problems)
-            neg = np.flatnonzero(row_values[name] < 0)
-            for i in neg[:MAX_CELL_PROBLEMS]:
-                problems.append(table.where(int(i), name, f"{row_values[name][i]:g} is negative"))
-    _raise(problems)
-    notes: list[str] = []
-    # Price the calls whose cost is missing, from their tokens.
-    cost = row_values.get("cost_usd", np.full(len(frame), np.nan))
-    need = np.isnan(cost)
-    if need.any():
-        have_tokens = "tokens_in" in row_values and "tokens_out" in row_values
-        if not have_tokens:
+            row_values[name] = numbers(table, name, problems)[keep]
+            for i in np.flatnonzero(row_values[name] < 0)[:MAX_CELL_PROBLEMS]:
+                problems.append(
+                    table.where(int(rows[i]), name, f"{row_values[name][i]:g} is negative")
+                )
+    raise_problems(problems)
+    has_tokens = "tokens_in" in row_values and "tokens_out" in row_values
+    cost = row_values.get("cost_usd")
+    need = np.isnan(cost) if cost is not None else np.ones(len(pid), dtype=bool)
+    if need.any() and (cost is not None or has_tokens):
+        # Price the calls whose cost is missing, from their tokens.
+        if not has_tokens:
             raise InputError(
                 table.column_problem(
                     "cost_usd",
-                    "missing, and there are no tokens_in/tokens_out columns to price the calls "
-                    "from; add cost_usd, or map columns with --columns cost_usd=COL or "
-                    "tokens_in=COL,tokens_out=COL",
+                    f"{int(need.sum())} calls have no cost, and there are no tokens_in/"
+                    "tokens_out columns to price them from; fill cost_usd, map columns with "
+                    "--columns cost_usd=COL or tokens_in=COL,tokens_out=COL, or drop the "
+                    "cost_usd column to import the scores alone (see --cost-axis)",
                 )
             )
         tin, tout = row_values["tokens_in"], row_values["tokens_out"]
         to_price = sorted({executors[k] for k in np.unique(m_codes[need])}, key=executors.index)
-        from toolkit.models import PriceTable
-
-        registry = PriceTable.load(opts.prices)  # litellm's cost map + --prices
-        found = {e: p for e in to_price if (p := registry.find(e)) is not None}
-        missing = [e for e in to_price if e not in found]
-        if missing:
-            how = (
-                'add them to a --prices TOML in USD per million tokens: [models."NAME"] '
-                "input_per_mtok = ..., output_per_mtok = ..."
-            )
-            problems = [
-                located(
-                    path, None, "model", f"{name!r} has no price in litellm's cost map or --prices"
-                )
-                for name in missing
-            ]
-            problems.append(located(path, None, "prices", f"{len(missing)} unpriced models; {how}"))
-            if not opts.drop_incomplete:
-                problems.extend(_long_missing(row_values, t_codes, m_codes, n, m, path, executors))
-            raise InputError(problems[0], problems)
+        extra = (
+            []
+            if opts.drop_incomplete
+            else _long_missing(row_values, t_codes, m_codes, n, m, path, executors)
+        )
+        found = prices_for(path, to_price, opts, extra)
         pin = np.array([found[e].input_per_mtok if e in found else np.nan for e in executors])
         pout = np.array([found[e].output_per_mtok if e in found else np.nan for e in executors])
         priced = (tin * pin[m_codes] + tout * pout[m_codes]) / 1e6
-        cost = np.where(need, priced, cost)
-        row_values["cost_usd"] = cost
-        by_source: dict[str, list[str]] = {}
-        for e in to_price:
-            by_source.setdefault(found[e].source, []).append(e)
-        srcs = "; ".join(f"{src}: {', '.join(ms)}" for src, ms in by_source.items())
-        notes.append(f"priced {int(need.sum())} calls that had no cost from their tokens ({srcs})")
+        row_values["cost_usd"] = priced if cost is None else np.where(need, priced, cost)
+        notes.append(
+            f"priced {int(need.sum())} calls that had no cost from their tokens "
+            f"({price_sources(found)})"
+        )
     if "latency_s" not in row_values:
         notes.append("latency is not in the data (unknown)")
     values = _long_matrices(row_values, t_codes, m_codes, n, m)
-    required = {name: list(executors) for name in values}
-    return _finish(
+    responses = None
+    if "response" in cols:
+        responses = np.full((n, m), "", dtype=object)
+        responses[t_codes, m_codes] = strings(frame["response"])[keep]
+    return finish(
         path,
+        opts,
         task_ids=np.array([str(x) for x in t_uniques], dtype=object),
         text=text_col[first_row],
         category=cat_col[first_row],
         split=split_col[first_row] if split_col is not None else None,
         executors=executors,
         values=values,
-        required=required,
-        drop_incomplete=opts.drop_incomplete,
+        required={name: list(executors) for name in values},
         notes=notes,
-        source=f"long:{path}",
+        source=source,
         by_executor=True,
-        absent=n * m - len(frame),
+        absent=n * m - len(pid),
+        responses=responses,
     )
 
 
@@ -808,5 +834,5 @@ def _long_missing(
         {k: v for k, v in row_values.items() if k != "cost_usd"}, t_codes, m_codes, n, m
     )
     required = {name: list(executors) for name in values}
-    problems, _ = _missing_cells(path, values, required, True, n * m - len(t_codes))
+    problems, _ = missing_cells(path, values, required, True, n * m - len(t_codes))
     return problems

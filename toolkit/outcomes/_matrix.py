@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,9 @@ FloatArray = npt.NDArray[np.float64]
 StrArray = npt.NDArray[np.object_]
 
 VALUE_COLUMNS = ("score", "cost_usd", "latency_s", "tokens_in", "tokens_out")
+#: The cost axes a matrix may carry: dollars as recorded, dollars estimated from token counts,
+#: the share of calls to the strong executor (RouteLLM) and each executor's 1-based price rank.
+COST_AXES = ("usd", "tokens", "strong_share", "rank")
 FILE_FORMAT = "toolkit.outcomes/1"
 _META_KEY = b"toolkit.outcomes"
 
@@ -42,6 +45,13 @@ class OutcomeMatrix:
     no cost, imported data has no latency). ``splits`` is ``""`` where a task has none, and
     ``text`` is ``""`` where the task text is not available. ``notes`` say what the importer
     assumed or dropped.
+
+    ``cost_axis`` says what cost means: ``usd`` (recorded dollars), ``tokens`` (dollars estimated
+    from token counts, in ``cost_usd``), ``strong_share`` or ``rank`` (no cost: a call costs 1
+    for the strong executor and 0 otherwise, or its 1-based position in ``cost_rank``, cheapest
+    first); ``""`` means ``usd`` when every cost is known and ``strong_share`` otherwise.
+    ``provenance`` records where an import came from (format, source files with their sha256,
+    flags, notes); both travel in the parquet metadata.
     """
 
     task_ids: StrArray
@@ -56,9 +66,21 @@ class OutcomeMatrix:
     tokens_out: FloatArray
     notes: tuple[str, ...] = ()
     source: str = ""
+    cost_axis: str = ""
+    cost_rank: tuple[str, ...] = ()
+    provenance: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n, m = len(self.task_ids), len(self.executors)
+        if self.cost_axis and self.cost_axis not in COST_AXES:
+            raise ValueError(
+                f"OutcomeMatrix.cost_axis is {self.cost_axis!r}; expected one of {COST_AXES}"
+            )
+        if self.cost_axis == "rank" and set(self.cost_rank) != set(self.executors):
+            raise ValueError(
+                f"OutcomeMatrix.cost_rank {self.cost_rank} must name every executor once "
+                f"({', '.join(self.executors)})"
+            )
         for name in ("text", "category", "splits"):
             if len(getattr(self, name)) != n:
                 raise ValueError(
@@ -146,6 +168,24 @@ class OutcomeMatrix:
         """True when at least one task has its text."""
         return bool(any(t for t in self.text))
 
+    @property
+    def axis(self) -> str:
+        """The cost axis: ``cost_axis``, or ``usd``/``strong_share`` by whether cost is known."""
+        if self.cost_axis:
+            return self.cost_axis
+        return "usd" if self.has_cost else "strong_share"
+
+    def axis_cost(self) -> FloatArray | None:
+        """Per-cell cost on the cost axis: dollars (``usd``, ``tokens``), each executor's
+        1-based rank in ``cost_rank`` (``rank``), or None for ``strong_share``, whose strong
+        executor is chosen by the analysis."""
+        if self.axis in ("usd", "tokens"):
+            return self.cost_usd
+        if self.axis == "rank":
+            ranks = np.array([self.cost_rank.index(e) + 1 for e in self.executors], dtype=float)
+            return np.tile(ranks, (self.n_tasks, 1))
+        return None
+
     def index(self, executor: str) -> int:
         """Column of ``executor``; an unknown name is an InputError listing the known ones."""
         try:
@@ -176,9 +216,11 @@ class OutcomeMatrix:
     def select_executors(self, executors: Sequence[str]) -> OutcomeMatrix:
         """The matrix restricted to some executors, in the given order."""
         cols = [self.index(e) for e in executors]
+        rank = tuple(e for e in self.cost_rank if e in executors)
         return replace(
             self,
             executors=tuple(executors),
+            cost_rank=rank,
             score=self.score[:, cols],
             cost_usd=self.cost_usd[:, cols],
             latency_s=self.latency_s[:, cols],
@@ -237,6 +279,9 @@ class OutcomeMatrix:
             "n_tasks": n,
             "notes": list(self.notes),
             "source": self.source,
+            "cost_axis": self.cost_axis,
+            "cost_rank": list(self.cost_rank),
+            "provenance": dict(self.provenance),
         }
         table = pa.table(columns).replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -357,6 +402,9 @@ class OutcomeMatrix:
                 tokens_out=value_col("tokens_out"),
                 notes=tuple(str(x) for x in meta.get("notes", [])),
                 source=str(meta.get("source", "")),
+                cost_axis=str(meta.get("cost_axis", "")),
+                cost_rank=tuple(str(x) for x in meta.get("cost_rank", [])),
+                provenance=dict(meta.get("provenance") or {}),
             )
         except ValueError as exc:
             raise InputError(located(p, None, "outcomes", str(exc))) from None
@@ -388,6 +436,8 @@ class OutcomeMatrix:
             f"({', '.join(self.executors)}); {cats} categories"
             + (f"; splits {splits}" if splits else "; no split column")
             + ("" if self.has_cost else "; cost unknown")
+            + f"; cost axis {self.axis}"
+            + (f" ({', '.join(self.cost_rank)}, cheapest first)" if self.axis == "rank" else "")
         )
 
 

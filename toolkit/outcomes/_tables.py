@@ -1,8 +1,10 @@
 """Reading input tables for the importers, keeping where each row came from.
 
 CSV is parsed with pandas' C parser (fast); the physical line a row starts on is found only
-when an error needs it, by scanning the file with :mod:`csv`. JSONL keeps its line numbers;
-parquet and pickle rows are named ``row N``.
+when an error needs it, by scanning the file with :mod:`csv`. JSONL and JSON arrays keep the
+line each object starts on; parquet and pickle rows are named ``row N``. Nested JSON fields are
+reached with dotted paths (``evaluation_result.score``); a literal key containing dots wins.
+Tables read from several files (a folder of results) keep each row's file and line.
 """
 
 from __future__ import annotations
@@ -31,10 +33,14 @@ class Table:
     frame: pd.DataFrame
     kind: str
     _lines: list[int] | None = field(default=None, repr=False)
+    #: per row (file, line) when the rows come from several files (see :func:`concat`)
+    origins: list[tuple[Path, int | None]] | None = field(default=None, repr=False)
 
     def line(self, row: int) -> int | None:
         """Physical line where data row ``row`` (0-based) starts, when the format has lines."""
-        if self.kind == "jsonl":
+        if self.origins is not None:
+            return self.origins[row][1]
+        if self.kind in ("jsonl", "json"):
             return int(self.frame.index[row])
         if self.kind != "csv":
             return None
@@ -45,13 +51,77 @@ class Table:
     def where(self, row: int, column: str, problem: str) -> str:
         """A located message for one cell: ``path:line: column: problem``."""
         line = self.line(row)
+        path = self.origins[row][0] if self.origins is not None else self.path
         if line is None:
-            return located(f"{self.path} row {row + 1}", None, column, problem)
-        return located(self.path, line, column, problem)
+            return located(f"{path} row {row + 1}", None, column, problem)
+        return located(path, line, column, problem)
 
     def column_problem(self, column: str, problem: str) -> str:
         """A located message about a whole column (line 1 is the header of a CSV)."""
         return located(self.path, 1 if self.kind == "csv" else None, column, problem)
+
+    def at(self, row: int) -> str:
+        """``line N`` (or ``row N``) of data row ``row``, for "first at ..." in messages."""
+        line = self.line(row)
+        where = f"line {line}" if line is not None else f"row {row + 1}"
+        if self.origins is not None:
+            return f"{self.origins[row][0]} {where}"
+        return where
+
+    def label(self, row: int) -> str:
+        """The suffix a repeated id gets: its line (or row) number."""
+        line = self.line(row)
+        return str(line) if line is not None else f"row{row + 1}"
+
+    def column(self, name: str) -> pd.Series[Any]:
+        """Column ``name``; a dotted path reaches into nested JSON objects.
+
+        A literal column named ``name`` wins; otherwise the longest leading part that is a
+        column is followed key by key (a missing key gives a missing value).
+        """
+        frame = self.frame
+        if name in frame.columns:
+            return frame[name]
+        parts = name.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            head = ".".join(parts[:cut])
+            if head in frame.columns:
+                keys = parts[cut:]
+                return frame[head].map(lambda v, keys=keys: _dig(v, keys))
+        raise KeyError(name)
+
+    def has(self, name: str) -> bool:
+        """True when :meth:`column` finds ``name`` (a column or a dotted path to one)."""
+        try:
+            self.column(name)
+        except KeyError:
+            return False
+        return True
+
+
+def _dig(value: Any, keys: list[str]) -> Any:
+    """Follow ``keys`` through nested dicts (a literal dotted key first); None when absent."""
+    while keys:
+        if not isinstance(value, dict):
+            return None
+        for cut in range(len(keys), 0, -1):
+            key = ".".join(keys[:cut])
+            if key in value:
+                value, keys = value[key], keys[cut:]
+                break
+        else:
+            return None
+    return value
+
+
+def concat(tables: list[Table], path: Path) -> Table:
+    """One table of the rows of several (a folder's files), each row keeping its file and line."""
+    import pandas as pd
+
+    origins = [(t.path, t.line(i)) for t in tables for i in range(len(t.frame))]
+    frame = pd.concat([t.frame for t in tables], ignore_index=True, sort=False)
+    kind = tables[0].kind if len({t.kind for t in tables}) == 1 else "mixed"
+    return Table(path, frame, kind, origins=origins)
 
 
 def csv_row_lines(path: Path) -> list[int]:
@@ -114,6 +184,57 @@ def read_jsonl(path: Path) -> Table:
     return Table(path, pd.DataFrame(rows, index=lines), "jsonl")
 
 
+def read_json(path: Path) -> Table:
+    """A JSON array of objects (AlpacaEval, ZeroEval, RouterDC); the index is each object's line."""
+    import pandas as pd
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(located(path, None, "file", "not UTF-8 text")) from None
+    decoder = json.JSONDecoder()
+    pos = _skip_space(text, 0)
+    if pos >= len(text) or text[pos] != "[":
+        raise InputError(
+            located(path, _line_at(text, pos), "file", "expected a JSON array of objects ([...])")
+        )
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    line, seen = 1, 0
+    pos = _skip_space(text, pos + 1)
+    while pos < len(text) and text[pos] != "]":
+        line += text.count("\n", seen, pos)
+        seen = pos
+        try:
+            obj, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                located(path, exc.lineno, "json", f"invalid JSON: {exc.msg}")
+            ) from None
+        if not isinstance(obj, dict):
+            raise InputError(located(path, line, "item", "expected a JSON object"))
+        rows.append(obj)
+        lines.append(line)
+        pos = _skip_space(text, end)
+        if pos < len(text) and text[pos] == ",":
+            pos = _skip_space(text, pos + 1)
+        elif pos < len(text) and text[pos] != "]":
+            raise InputError(located(path, _line_at(text, pos), "json", "expected ',' or ']'"))
+    if not rows:
+        raise InputError(located(path, None, "file", "is an empty array; expected objects"))
+    return Table(path, pd.DataFrame(rows, index=lines), "json")
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def _line_at(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
 def read_parquet(path: Path) -> Table:
     """A parquet file as a frame."""
     import pandas as pd
@@ -152,7 +273,8 @@ def read_pickle(path: Path, *, allow_pickle: bool) -> Table:
 
 
 def read_any(path: Path, *, allow_pickle: bool = False, kinds: tuple[str, ...]) -> Table:
-    """Read ``path`` by its suffix, among the allowed ``kinds`` (csv, jsonl, parquet, pickle)."""
+    """Read ``path`` by its suffix, among the allowed ``kinds`` (csv, jsonl, json, parquet,
+    pickle)."""
     if not path.exists():
         raise InputError(located(path, None, "file", "not found"))
     if path.is_dir():
@@ -161,6 +283,7 @@ def read_any(path: Path, *, allow_pickle: bool = False, kinds: tuple[str, ...]) 
     kind = {
         ".csv": "csv",
         ".jsonl": "jsonl",
+        ".json": "json",
         ".parquet": "parquet",
         ".pkl": "pickle",
         ".pickle": "pickle",
@@ -179,6 +302,25 @@ def read_any(path: Path, *, allow_pickle: bool = False, kinds: tuple[str, ...]) 
         return read_csv(path)
     if kind == "jsonl":
         return read_jsonl(path)
+    if kind == "json":
+        return read_json(path)
     if kind == "parquet":
         return read_parquet(path)
     return read_pickle(path, allow_pickle=allow_pickle)
+
+
+def read_files(path: Path, *, kinds: tuple[str, ...], what: str) -> Table:
+    """A file, or every file of the allowed ``kinds`` under a folder (sorted), as one table."""
+    suffixes = {"csv": ".csv", "jsonl": ".jsonl", "json": ".json", "parquet": ".parquet"}
+    if not path.exists():
+        raise InputError(located(path, None, "file", "not found"))
+    if not path.is_dir():
+        return read_any(path, kinds=kinds)
+    wanted = {suffixes[k] for k in kinds if k in suffixes}
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in wanted)
+    if not files:
+        raise InputError(
+            located(path, None, "folder", f"holds no {' or '.join(sorted(wanted))} files ({what})")
+        )
+    tables = [read_any(f, kinds=kinds) for f in files]
+    return tables[0] if len(tables) == 1 else concat(tables, path)
