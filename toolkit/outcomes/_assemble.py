@@ -197,7 +197,7 @@ def _cost_axis(
     default = (
         ""
         if flag
-        else " (the default with " + ("more than two executors)" if m > 2 else "two executors)")
+        else ", the default with " + ("more than two executors" if m > 2 else "two executors")
     )
     if chosen == "strong-share":
         notes.append(

@@ -1,0 +1,211 @@
+"""The published formats import as published (tests/data/outcomes/published, NOTICE there)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from toolkit.outcomes import OutcomeMatrix, import_outcomes
+from toolkit.registry import BUILTINS
+
+Cli = Callable[..., tuple[int, str, str]]
+PUB = Path(__file__).resolve().parents[1] / "data" / "outcomes" / "published"
+Q_MT = str(PUB / "mt_bench" / "question.jsonl")
+Q_AH = str(PUB / "arena_hard" / "question.jsonl")
+
+# (path, format, extra flags, tasks, executors, a phrase every note list must hold)
+CASES = [
+    ("routellm_mmlu", "routellm", [], 9, 2, "repeated prompts"),
+    ("routerbench_zs_repeated_ids.csv", "routerbench", [], 4, 2, "merged 1 rows identical"),
+    ("mt_bench/judgements.jsonl", "routellm-mtbench", ["--questions", Q_MT], 3, 2, "mean over"),
+    ("routerdc", "routerdc", ["--cost-axis", "strong-share"], 4, 3, "file name gives"),
+    ("routerarena/cached_results", "routerarena", [], 3, 2, "inference_cost"),
+    ("alpacaeval", "alpacaeval", [], 3, 2, "rounded 1 preferences"),
+    ("zeroeval/gsm", "zeroeval", [], 3, 2, "numeric grader"),
+    ("arena_hard/model_judgment/gpt-4_single", "arena-hard", ["--questions", Q_AH], 2, 2, "1-10"),
+    (
+        "arena_hard/model_judgment/gpt-4-1106-preview",
+        "arena-hard",
+        ["--questions", Q_AH],
+        2,
+        2,
+        "pairwise",
+    ),
+    ("scores_only.json", "long", ["--clip-scores"], 4, 3, "clipped 1 of 12"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "extra", "n", "m", "phrase"), CASES, ids=[c[1] + ":" + c[0] for c in CASES]
+)
+def test_each_published_file_imports_with_one_command(
+    name: str, fmt: str, extra: list[str], n: int, m: int, phrase: str, cli: Cli, tmp_path: Path
+) -> None:
+    out = tmp_path / "m.parquet"
+    code, _, err = cli(
+        "outcomes", "import", str(PUB / name), "--format", fmt, *extra, "--out", str(out)
+    )
+    assert code == 0, err
+    assert phrase in err, err
+    matrix = OutcomeMatrix.read(out)
+    assert (matrix.n_tasks, matrix.n_executors) == (n, m)
+    assert matrix.provenance["format"] == fmt
+    assert all(len(s["sha256"]) == 64 for s in matrix.provenance["sources"])
+    code, shown, _ = cli("outcomes", "show", str(out))
+    assert code == 0 and "provenance: format " + fmt in shown and "sha256" in shown
+
+
+def test_every_format_is_a_listed_builtin() -> None:
+    for fmt in (
+        "routellm-mtbench",
+        "routerdc",
+        "routerarena",
+        "alpacaeval",
+        "zeroeval",
+        "arena-hard",
+    ):
+        assert fmt in BUILTINS["importer"]
+
+
+def test_routellm_keeps_every_row_and_suffixes_only_repeated_prompts() -> None:
+    m = import_outcomes(PUB / "routellm_mmlu", "routellm")
+    ids = list(m.task_ids)
+    assert len(ids) == len(set(ids)) == 9  # RouteLLM counts every row: 14,042 on MMLU
+    assert sum("#" in t for t in ids) == 3
+    first = import_outcomes(PUB / "routellm_mmlu", "routellm", duplicates="first")
+    assert first.n_tasks == 6
+
+
+def test_routerbench_repeated_ids_rules() -> None:
+    m = import_outcomes(PUB / "routerbench_zs_repeated_ids.csv", "routerbench")
+    assert list(m.task_ids) == ["mbpp.dev.1", "mbpp.dev.2", "mbpp.dev.2#5", "mbpp.dev.3"]
+    assert any(n.startswith("warning: 1 repeated id and prompt") for n in m.notes)
+    keep = import_outcomes(
+        PUB / "routerbench_zs_repeated_ids.csv", "routerbench", duplicates="keep"
+    )
+    assert keep.n_tasks == 6
+
+
+def test_mtbench_means_turns_and_scales() -> None:
+    m = import_outcomes(PUB / "mt_bench/judgements.jsonl", "routellm-mtbench", questions=Q_MT)
+    j = m.index("gpt-4-1106-preview")
+    row = list(m.task_ids).index("81")
+    assert m.score[row, j] == pytest.approx(((9 - 1) / 9 + (8 - 1) / 9) / 2)
+    assert m.text[row] == "Write a haiku about routers."
+    assert m.category[row] == "writing"
+    no_q = import_outcomes(PUB / "mt_bench/judgements.jsonl", "routellm-mtbench")
+    assert not no_q.has_text and any("--questions" in n for n in no_q.notes)
+
+
+def test_arena_hard_pairwise_win_share() -> None:
+    m = import_outcomes(
+        PUB / "arena_hard/model_judgment/gpt-4-1106-preview", "arena-hard", questions=Q_AH
+    )
+    # claude-2.1 on the first question: game 1 B>A (model wins), game 2 A>B (model wins)
+    assert m.score[0, m.index("claude-2.1")] == 1.0
+    # second question: A>>B then B>>A, both against the model, each counted 3 times
+    assert m.score[1, m.index("claude-2.1")] == 0.0
+    assert m.score[0, m.index("gpt-3.5-turbo")] == 0.5
+    assert m.text[1] == "Provide a proof of the Banach Fixed Point Theorem"
+
+
+def test_routerdc_splits_from_file_names() -> None:
+    m = import_outcomes(
+        PUB / "routerdc",
+        "routerdc",
+        cost_axis="rank",
+        cost_rank=(
+            "mistralai/Mistral-7B-v0.1",
+            "meta-math/MetaMath-Mistral-7B",
+            "meta-llama/Meta-Llama-3-8B",
+        ),
+    )
+    assert sorted(set(m.splits)) == ["test", "train"]
+    assert set(m.category) == {"gsm8k"}
+    assert m.axis == "rank"
+    cost = m.axis_cost()
+    assert cost is not None and list(cost[0]) == [1.0, 2.0, 3.0]
+
+
+def test_routerdc_without_prices_asks_for_cost_rank() -> None:
+    with pytest.raises(Exception, match="--cost-rank"):
+        import_outcomes(PUB / "routerdc", "routerdc")
+
+
+def test_routerarena_nested_fields_and_columns_to_two_fields() -> None:
+    m = import_outcomes(PUB / "routerarena/cached_results", "routerarena")
+    assert m.has_cost and np.all(m.tokens_in == 120)
+    assert set(m.category) == {"AIME", "ArcMMLU"}
+    both = import_outcomes(
+        PUB / "routerarena/cached_results",
+        "routerarena",
+        columns="tokens_in=token_usage.total_tokens,tokens_out=token_usage.total_tokens",
+    )
+    assert np.all(both.tokens_in == 180) and np.all(both.tokens_out == 180)
+
+
+def test_performance_only_file_rank_axis_and_stray_score_advice() -> None:
+    with pytest.raises(Exception, match="--clip-scores fits"):
+        import_outcomes(PUB / "scores_only.json", "long")
+    m = import_outcomes(
+        PUB / "scores_only.json",
+        "long",
+        clip_scores=True,
+        cost_rank="gpt-3.5-turbo,gpt-4o-mini,gpt-4o",
+    )
+    assert m.axis == "rank" and m.cost_rank == ("gpt-3.5-turbo", "gpt-4o-mini", "gpt-4o")
+    assert m.score.min() == 0.0
+    nested = import_outcomes(
+        PUB / "scores_only.json",
+        "long",
+        clip_scores=True,
+        columns="score=meta.judge.score",
+        cost_axis="strong-share",
+    )
+    assert nested.axis == "strong_share"
+
+
+def test_rank_defaults_to_litellm_price_order() -> None:
+    m = import_outcomes(PUB / "scores_only.json", "long", clip_scores=True)
+    assert m.cost_rank[-1] == "gpt-4o" and m.cost_rank[0] == "gpt-4o-mini"
+
+
+def test_cost_axis_tokens_estimates_and_prices(tmp_path: Path) -> None:
+    prices = tmp_path / "p.toml"
+    prices.write_text(
+        '[models."Qwen/Qwen2-0.5B-Instruct"]\ninput_per_mtok = 1.0\noutput_per_mtok = 2.0\n'
+        '[models."Qwen/Qwen2-1.5B-Instruct"]\ninput_per_mtok = 2.0\noutput_per_mtok = 4.0\n'
+    )
+    m = import_outcomes(PUB / "alpacaeval", "alpacaeval", cost_axis="tokens", prices=prices)
+    assert m.axis == "tokens" and m.has_cost and (m.tokens_out > 0).all()
+    assert any("estimated tokens_in" in n for n in m.notes)
+
+
+def test_drop_incomplete_executors_and_auto(tmp_path: Path) -> None:
+    rows = ["prompt_id,prompt,category,model,score"]
+    for i in range(40):
+        rows += [f"q{i},t{i},c,a,1", f"q{i},t{i},c,b,0"]
+        if i % 2:
+            rows.append(f"q{i},t{i},c,partial,1")
+    rows.append("q0,t0,c,c,1")  # c misses 39 of 40 cells
+    f = tmp_path / "l.csv"
+    f.write_text("\n".join(rows) + "\n")
+    with pytest.raises(Exception, match="every task has missing cells"):
+        import_outcomes(f, "long", drop_incomplete=True, cost_axis="strong-share")
+    ex = import_outcomes(f, "long", drop_incomplete="executors", cost_axis="strong-share")
+    assert ex.executors == ("a", "b") and ex.n_tasks == 40
+    auto = import_outcomes(
+        f, "long", drop_incomplete="auto", max_missing=0.6, cost_axis="strong-share"
+    )
+    assert auto.executors == ("a", "b", "partial") and auto.n_tasks == 20
+    assert any("dropped 1 of 4 executors" in n for n in auto.notes)
+
+
+def test_usage_error_prints_the_commands_usage(cli: Cli) -> None:
+    code, _, err = cli("outcomes", "import", "x", "--format", "long", "--out", "y", "--bogus")
+    assert code == 2 and "usage: toolkit outcomes import" in err
+    code, _, err = cli("evaluate", "--no-such-flag")
+    assert code == 2 and "usage: toolkit evaluate" in err
