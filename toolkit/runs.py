@@ -99,11 +99,16 @@ class CallRecord(_Record):
 class ResultRecord(_Record):
     """One task x strategy outcome, as written to ``results.jsonl``.
 
-    A strategy that runs one executor alone is named ``single:<executor>``.
+    ``strategy`` is the name results are filed under, ``strategy_kind`` its kind, and
+    ``executor`` the executor that answers alone for a single-executor strategy (whatever it
+    is named): those rows are the run's outcome matrix. Rows written before these fields
+    existed are read by name (``single:<executor>``).
     """
 
     task_id: str
     strategy: str
+    strategy_kind: str = ""
+    executor: str | None = None
     category: str = ""
     split: str | None = None
     answer: str = ""
@@ -127,6 +132,8 @@ class ResultRecord(_Record):
         *,
         task_id: str,
         strategy: str,
+        strategy_kind: str = "",
+        executor: str | None = None,
         category: str = "",
         split: str | None = None,
         score: float | None = None,
@@ -140,6 +147,8 @@ class ResultRecord(_Record):
         return cls(
             task_id=task_id,
             strategy=strategy,
+            strategy_kind=strategy_kind,
+            executor=executor,
             category=category,
             split=split,
             answer=trace.answer,
@@ -156,6 +165,22 @@ class ResultRecord(_Record):
             error=trace.error,
             info=dict(trace.info),
         )
+
+
+SINGLE_PREFIX = "single:"
+
+
+def sole_executor(record: ResultRecord) -> str | None:
+    """The executor that answered alone for this row's strategy, or None.
+
+    From the row's fields; a row without ``strategy_kind`` (an older run) by its name
+    ``single:<executor>``.
+    """
+    if record.strategy_kind:
+        return record.executor
+    if record.strategy.startswith(SINGLE_PREFIX):
+        return record.strategy[len(SINGLE_PREFIX) :] or None
+    return None
 
 
 class Manifest(BaseModel):

@@ -18,6 +18,14 @@ import numpy.typing as npt
 from toolkit._errors import InputError
 from toolkit.outcomes import OutcomeMatrix
 from toolkit.signals import strong_advantage
+from toolkit.strategies._decide import (
+    cascade_stop,
+    draw_from_shares,
+    route_by_advantage,
+    route_by_utility,
+    share_order,
+    unit_draws,
+)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -36,6 +44,7 @@ class Outcome:
     cost: FloatArray
     latency: FloatArray
     share: FloatArray  # per executor: fraction of tasks that called it
+    choice: IntArray | None = None  # per task: the executor (column) whose answer is used
 
     @property
     def quality(self) -> float:
@@ -138,13 +147,6 @@ class EvalData:
             )
         return self._pred[signal]
 
-    def uniform(self, which: str) -> FloatArray:
-        """Seeded uniform numbers per task, for the random router (train and test differ)."""
-        n = self.train.n_tasks if which == "train" else self.test.n_tasks
-        stream = 2 if which == "train" else 1
-        result: FloatArray = np.random.default_rng([self.seed, stream]).random(n)
-        return result
-
 
 def _argbest(quality: FloatArray, cost: FloatArray) -> int:
     """Best quality; ties go to the cheaper, then to the first."""
@@ -160,45 +162,7 @@ def routed(matrix: OutcomeMatrix, cost: FloatArray, choice: IntArray) -> Outcome
         cost=cost[rows, choice],
         latency=matrix.latency_s[rows, choice],
         share=share.astype(np.float64),
-    )
-
-
-def cascaded(
-    matrix: OutcomeMatrix,
-    cost: FloatArray,
-    stages: IntArray,
-    stop: IntArray,
-    *,
-    sums: tuple[FloatArray, FloatArray] | None = None,
-) -> Outcome:
-    """The outcome of a cascade that tried ``stages`` in order and accepted stage ``stop[i]``.
-
-    Cost and latency add up over every stage tried (the calls are sequential). ``sums`` are
-    :func:`stage_sums` of the same matrix, cost and stages, when the caller already has them
-    (a family of thresholds shares them).
-    """
-    rows = np.arange(matrix.n_tasks)
-    cum_cost, cum_lat = sums if sums is not None else stage_sums(matrix, cost, stages)
-    share = np.zeros(matrix.n_executors)
-    if matrix.n_tasks:
-        reached = np.bincount(stop, minlength=len(stages))[::-1].cumsum()[::-1]
-        for j, e in enumerate(stages):
-            share[e] = float(reached[j] / matrix.n_tasks)
-    return Outcome(
-        score=matrix.score[rows, stages[stop]],
-        cost=cum_cost[rows, stop],
-        latency=cum_lat[rows, stop],
-        share=share,
-    )
-
-
-def stage_sums(
-    matrix: OutcomeMatrix, cost: FloatArray, stages: IntArray
-) -> tuple[FloatArray, FloatArray]:
-    """Cost and latency summed over the first 1, 2, ... stages of a cascade, per task."""
-    return (
-        np.cumsum(cost[:, stages], axis=1),
-        np.cumsum(matrix.latency_s[:, stages], axis=1),
+        choice=choice,
     )
 
 
@@ -245,23 +209,32 @@ def oracle(data: EvalData) -> list[Setting]:
 
 
 def random_router(data: EvalData, strong: int, weak: int) -> list[Setting]:
-    """``random``: a share p of tasks to the strong executor at random, without looking."""
-    u_test, u_train = data.uniform("test"), data.uniform("train")
+    """``random``: a share p of tasks to the strong executor at random, without looking.
+
+    The draws are the live ``random`` strategy's (a hash of the seed and each task id, walking
+    the shares by executor name), so a live run with ``shares = {strong = p, weak = 1 - p}``
+    and the same seed routes every task as here.
+    """
+    names = data.executors
+    cols = [names.index(n) for n in share_order({names[strong]: 1.0, names[weak]: 1.0})]
+    picks = np.asarray(cols, dtype=np.intp)
+    d_te = unit_draws(data.seed, data.test.task_ids)
+    d_tr = unit_draws(data.seed, data.train.task_ids)
     out = []
     for p in SHARE_GRID:
-        pick_te = np.where(u_test < p, strong, weak)
-        pick_tr = np.where(u_train < p, strong, weak)
+        shares = {strong: float(p), weak: 1.0 - float(p)}
+        ordered = [shares[c] for c in cols]
         out.append(
             Setting(
                 family="random",
                 name="random",
                 params={
                     "strong_share": round(float(p), 6),
-                    "strong": data.executors[strong],
-                    "weak": data.executors[weak],
+                    "strong": names[strong],
+                    "weak": names[weak],
                 },
-                test=routed(data.test, data.test_cost, pick_te),
-                train=routed(data.train, data.train_cost, pick_tr),
+                test=routed(data.test, data.test_cost, picks[draw_from_shares(d_te, ordered)]),
+                train=routed(data.train, data.train_cost, picks[draw_from_shares(d_tr, ordered)]),
             )
         )
     return out
@@ -304,20 +277,27 @@ def score_router(data: EvalData, signal: str) -> list[Setting]:
                         "strong": data.executors[strong],
                         "weak": data.executors[weak],
                     },
-                    test=routed(data.test, data.test_cost, np.where(adv_te >= t, strong, weak)),
-                    train=routed(data.train, data.train_cost, np.where(adv_tr >= t, strong, weak)),
+                    test=routed(
+                        data.test, data.test_cost, route_by_advantage(adv_te, t, strong, weak)
+                    ),
+                    train=routed(
+                        data.train, data.train_cost, route_by_advantage(adv_tr, t, strong, weak)
+                    ),
                 )
             )
         return out
     cbar = data.mean_train_cost()
+    names = list(data.executors)
     for lam in lambda_grid(cbar):
         out.append(
             Setting(
                 family=name,
                 name=name,
                 params={"lambda": lam},
-                test=routed(data.test, data.test_cost, np.argmax(p_test - lam * cbar, axis=1)),
-                train=routed(data.train, data.train_cost, np.argmax(p_train - lam * cbar, axis=1)),
+                test=routed(data.test, data.test_cost, route_by_utility(p_test, cbar, lam, names)),
+                train=routed(
+                    data.train, data.train_cost, route_by_utility(p_train, cbar, lam, names)
+                ),
             )
         )
     return out
@@ -343,18 +323,11 @@ def cascade_stages(data: EvalData) -> IntArray:
     return np.asarray(stages, dtype=np.intp)
 
 
-def _stop_at(early: FloatArray, threshold: float) -> IntArray:
-    """The stage each task stops at: the first whose predicted success in ``early`` (the
-    predictions of every stage but the last) is >= threshold, else the last."""
-    acc = early >= threshold
-    last = early.shape[1]
-    stop: IntArray = np.where(acc.any(axis=1), acc.argmax(axis=1), last)
-    return stop
-
-
 def cascade(data: EvalData, signal: str) -> list[Setting]:
-    """``cascade:<signal>``: cheapest first; accept when the signal's predicted success of the
-    executor that answered is >= threshold, otherwise escalate; the last stage always accepts."""
+    """``cascade:<signal>``: cheapest first; a stage whose predicted score is below the
+    threshold is skipped without a call, the first that reaches it answers, and the last stage
+    always answers. The signal reads the task, not the answer, so as in the live ``cascade``
+    (signal ``score``) only the answering stage is called and paid for."""
     stages = cascade_stages(data)
     if len(stages) < 2:
         return []
@@ -364,9 +337,6 @@ def cascade(data: EvalData, signal: str) -> list[Setting]:
     grid = sorted({float(x) for x in np.quantile(pooled, SHARE_GRID)})
     grid.append(float(np.nextafter(pooled.max(), np.inf)))
     names = [data.executors[j] for j in stages]
-    # shared by every threshold: the stages' running sums and the early stages' predictions
-    sums_te = stage_sums(data.test, data.test_cost, stages)
-    sums_tr = stage_sums(data.train, data.train_cost, stages)
     early_te, early_tr = p_test[:, stages[:-1]], p_train[:, stages[:-1]]
     out = []
     for t in grid:
@@ -375,12 +345,8 @@ def cascade(data: EvalData, signal: str) -> list[Setting]:
                 family=name,
                 name=name,
                 params={"threshold": t, "stages": names},
-                test=cascaded(
-                    data.test, data.test_cost, stages, _stop_at(early_te, t), sums=sums_te
-                ),
-                train=cascaded(
-                    data.train, data.train_cost, stages, _stop_at(early_tr, t), sums=sums_tr
-                ),
+                test=routed(data.test, data.test_cost, stages[cascade_stop(early_te, t)]),
+                train=routed(data.train, data.train_cost, stages[cascade_stop(early_tr, t)]),
             )
         )
     return out
@@ -394,7 +360,12 @@ def pair_router_score(data: EvalData, family: str, strong: int, weak: int) -> Fl
     two-stage cascade escalates the tasks the weak executor is least likely to get right).
     """
     if family == "random":
-        return data.uniform("test")
+        # the order in which the random router sends tasks to strong as its share grows
+        draws = unit_draws(data.seed, data.test.task_ids)
+        names = data.executors
+        strong_first = share_order({names[strong]: 1.0, names[weak]: 1.0})[0] == names[strong]
+        result_r: FloatArray = -draws if strong_first else draws
+        return result_r
     if family == "oracle":
         result: FloatArray = data.test.score[:, strong] - data.test.score[:, weak]
         return result

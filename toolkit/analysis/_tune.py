@@ -41,9 +41,9 @@ class ThresholdRouter:
     """A two-executor router (or two-stage cascade) whose threshold is fitted on train.
 
     ``kind="score_router"`` sends a task to ``strong`` when the signal's predicted advantage
-    ``p_strong - p_weak`` is >= ``threshold_``. ``kind="cascade"`` always calls ``weak`` and
-    escalates to ``strong`` when ``1 - p_weak`` (the predicted chance that weak fails) is >=
-    ``threshold_``. Give exactly one target: ``strong_share`` (the share of tasks sent to
+    ``p_strong - p_weak`` is >= ``threshold_``. ``kind="cascade"`` escalates past ``weak`` to
+    ``strong`` when ``1 - p_weak`` (the predicted chance that weak fails) is >= ``threshold_``;
+    as in the live cascade, a skipped stage is not called, so a task pays one executor. Give exactly one target: ``strong_share`` (the share of tasks sent to
     strong), ``target_quality`` (the lowest share reaching it) or ``budget_per_task`` (USD: the
     best quality within it). ``strong`` defaults to the best executor on train (ties: cheaper),
     ``weak`` to the cheapest one (ties: better).
@@ -166,10 +166,7 @@ class ThresholdRouter:
         ends = tie_group_ends(score[order])
         gain = np.cumsum((m.score[:, s] - m.score[:, w])[order])
         if m.has_cost:
-            extra = (
-                m.cost_usd[:, s] if self.kind == "cascade" else m.cost_usd[:, s] - m.cost_usd[:, w]
-            )
-            cgain = np.cumsum(extra[order])
+            cgain = np.cumsum((m.cost_usd[:, s] - m.cost_usd[:, w])[order])
             c0 = float(m.cost_usd[:, w].mean())
         else:
             cgain = np.full(n, np.nan)
@@ -233,10 +230,7 @@ class ThresholdRouter:
             "cost_per_task": None,
         }
         if m.has_cost:
-            if self.kind == "cascade":
-                cost = m.cost_usd[:, w] + np.where(to_strong, m.cost_usd[:, s], 0.0)
-            else:
-                cost = np.where(to_strong, m.cost_usd[:, s], m.cost_usd[:, w])
+            cost = np.where(to_strong, m.cost_usd[:, s], m.cost_usd[:, w])
             out["cost_usd"] = float(cost.sum())
             out["cost_per_task"] = float(cost.mean())
         return out

@@ -1,4 +1,5 @@
-"""The outcome matrix of a run directory: its ``single:<executor>`` result rows."""
+"""The outcome matrix of a run directory: the result rows of its single-executor strategies
+(``single`` of any name; their rows say which executor answered alone)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,10 @@ import numpy.typing as npt
 
 from toolkit._errors import InputError, located
 from toolkit.outcomes._matrix import OutcomeMatrix
-from toolkit.runs import RESULTS, read_manifest, read_results
+from toolkit.runs import RESULTS, read_manifest, read_results, sole_executor
 
 if TYPE_CHECKING:
     from toolkit.tasks._task import Task
-
-SINGLE_PREFIX = "single:"
 
 
 def matrix_from_run(
@@ -30,7 +29,7 @@ def matrix_from_run(
     """Build the matrix from a run's ``single:<executor>`` rows (see OutcomeMatrix.from_run)."""
     manifest = read_manifest(root)
     results = read_results(root)
-    singles = [r for r in results if r.strategy.startswith(SINGLE_PREFIX)]
+    singles = [(r, e) for r in results if (e := sole_executor(r)) is not None]
     if not singles:
         strategies = sorted({r.strategy for r in results})
         raise InputError(
@@ -52,12 +51,11 @@ def matrix_from_run(
             category.append(r.category)
             split.append(r.split or "")
     executors: list[str] = []
-    for r in singles:
-        e = r.strategy[len(SINGLE_PREFIX) :]
+    for _, e in singles:
         if e not in executors:
             executors.append(e)
     # Tasks that no single row covers are not part of the matrix.
-    covered = sorted({task_index[r.task_id] for r in singles})
+    covered = sorted({task_index[r.task_id] for r, _ in singles})
     n_all, m = len(task_index), len(executors)
     values = {
         name: np.full((n_all, m), np.nan)
@@ -65,8 +63,8 @@ def matrix_from_run(
     }
     seen: set[tuple[int, int]] = set()
     duplicates = 0
-    for r in singles:
-        i, j = task_index[r.task_id], executors.index(r.strategy[len(SINGLE_PREFIX) :])
+    for r, e in singles:
+        i, j = task_index[r.task_id], executors.index(e)
         if (i, j) in seen:
             duplicates += 1
         seen.add((i, j))

@@ -478,7 +478,7 @@ def threshold_sweep(
     """Fit one :class:`ThresholdRouter` per signal on train and sweep its threshold on test.
 
     Each curve routes the test tasks with router score >= threshold to ``strong`` (a cascade
-    always pays ``weak`` too), at every distinct threshold: the points of
+    skips ``weak`` for them, as the live cascade does), at every distinct threshold: the points of
     ``toolkit.analysis.threshold_curve``, with the cost per task at the same thresholds.
     ``strong``/``weak`` default as in ``toolkit tune`` (best and cheapest on train).
     """
@@ -525,11 +525,7 @@ def threshold_sweep(
     if oracle:
         scores["oracle"] = (s_score - w_score).astype(np.float64)
     has_cost = test.has_cost
-    extra = (
-        (test.cost_usd[:, s] if kind == "cascade" else test.cost_usd[:, s] - test.cost_usd[:, w])
-        if has_cost
-        else np.zeros(test.n_tasks)
-    )
+    extra = test.cost_usd[:, s] - test.cost_usd[:, w] if has_cost else np.zeros(test.n_tasks)
     c0 = float(test.cost_usd[:, w].mean()) if has_cost else float("nan")
     n = test.n_tasks
     parts = []

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 from toolkit._errors import BudgetExceeded, InputError, ReplayMiss, ToolkitError, located
 from toolkit._types import Call, Executor, Request, Trace
 from toolkit.runner._spec import Spec, load_spec
-from toolkit.strategies import Strategy, StrategyContext, build_strategy
+from toolkit.strategies import Strategy, StrategyConfig, StrategyContext, build_strategy
 from toolkit.tasks._task import GraderRef, Task
 
 if TYPE_CHECKING:
@@ -276,6 +276,10 @@ class _Plan:
             concurrency=concurrency or spec.run.concurrency,
             budget=budget if budget is not None else spec.run.budget_usd,
         )
+
+    def config_of(self, strategy: Strategy) -> StrategyConfig:
+        """The spec's config of ``strategy`` (built from it, in the same order)."""
+        return self.spec.strategies[self.strategies.index(strategy)]
 
     def info(self, prices: PriceTable) -> dict[str, Any]:
         """What strategies may read from ``StrategyContext.info`` (see toolkit.strategies)."""
@@ -739,11 +743,14 @@ class _Runner:
             self._write_call(writer, call, strategy.name)
         from toolkit.runs import ResultRecord
 
+        config = self.plan.config_of(strategy)
         writer.add_result(
             ResultRecord.from_trace(
                 trace,
                 task_id=task.id,
                 strategy=strategy.name,
+                strategy_kind=config.kind,
+                executor=config.sole_executor(),
                 category=task.category,
                 split=task.split,
                 score=score,

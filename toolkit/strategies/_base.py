@@ -166,6 +166,11 @@ class StrategyConfig(BaseModel):
         """The name used when the config gives none."""
         return self.kind
 
+    def sole_executor(self) -> str | None:
+        """The executor that answers every task alone, for single-executor strategies (its
+        results are then a column of the run's outcome matrix); None otherwise."""
+        return None
+
     @property
     def strategy_name(self) -> str:
         """The name results are filed under."""

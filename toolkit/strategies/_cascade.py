@@ -38,6 +38,7 @@ from toolkit.strategies._base import (
     make_request,
     register_strategy,
 )
+from toolkit.strategies._decide import stage_answers
 from toolkit.strategies._routed_common import (
     SAMPLE_SETTING,
     check_unit_interval,
@@ -334,7 +335,7 @@ class Cascade:
             if cfg.signal == "score":
                 step["predicted"] = predicted[e]
                 assert self.threshold is not None
-                if predicted[e] < self.threshold:
+                if not stage_answers(predicted[e], self.threshold):
                     step.update(called=False, accepted=False, reason="predicted below threshold")
                     continue
             if cfg.signal == "agreement":

@@ -26,11 +26,11 @@ from toolkit.strategies._base import (
     make_request,
     register_strategy,
 )
+from toolkit.strategies._decide import draw_from_shares, share_order, unit_draws
 from toolkit.strategies._routed_common import (
     info_value,
     resolve_existing,
     routed_call,
-    stable_unit,
 )
 from toolkit.tasks._task import Task
 
@@ -135,15 +135,10 @@ class RandomRouter:
     def choose(self, task: Task) -> tuple[str, dict[str, Any]]:
         """The executor for ``task``: where the task's hash falls on the cumulative shares."""
         shares = self._shares()
-        u = stable_unit(self.config.seed, task.id)
-        acc = 0.0
-        chosen = next(iter(shares))
-        for name, share in shares.items():
-            chosen = name
-            acc += share
-            if u < acc:
-                break
-        info: dict[str, Any] = {"draw": u, "shares": shares, "executor": chosen}
+        names = share_order(shares)
+        draws = unit_draws(self.config.seed, [task.id])
+        chosen = names[int(draw_from_shares(draws, [shares[n] for n in names])[0])]
+        info: dict[str, Any] = {"draw": float(draws[0]), "shares": shares, "executor": chosen}
         if self.source_ is not None:
             info["shares_from"] = self.source_
         return chosen, info_value(info)

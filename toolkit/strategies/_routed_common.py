@@ -15,7 +15,6 @@ What a routing strategy may read from ``ctx.info`` (all optional; the runner fil
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -115,12 +114,6 @@ _EDGE_PUNCT = ".,;:!?\"'`()[]{}*"
 def normalize_answer(text: str) -> str:
     """An answer reduced for comparison: case, surrounding punctuation and spacing ignored."""
     return _SPACE.sub(" ", text.strip().lower()).strip(_EDGE_PUNCT + " ")
-
-
-def stable_unit(seed: int, key: str) -> float:
-    """A number in [0, 1) fixed by ``seed`` and ``key`` (e.g. a task id); no global state."""
-    digest = hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2.0**64
 
 
 def shorten(text: str, limit: int = 200) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from toolkit._errors import InputError, ToolkitError
@@ -32,6 +33,7 @@ from toolkit.strategies._base import (
     make_request,
     register_strategy,
 )
+from toolkit.strategies._decide import route_by_advantage, route_by_utility
 from toolkit.strategies._routed_common import (
     context_tasks,
     info_value,
@@ -41,9 +43,9 @@ from toolkit.strategies._routed_common import (
 from toolkit.tasks._task import Task
 
 if TYPE_CHECKING:
-    import numpy as np
     import numpy.typing as npt
 
+    from toolkit.outcomes import OutcomeMatrix
     from toolkit.signals import Signal
 
 #: ``fit_split`` value that fits on every row of the fit run, whatever its split.
@@ -68,6 +70,21 @@ class TrainOutcomes:
     texts: tuple[str, ...]
     scores: npt.NDArray[np.float64]
     mean_cost_usd: Mapping[str, float] = field(default_factory=dict)
+    categories: tuple[str, ...] = ()
+
+    def matrix(self) -> OutcomeMatrix:
+        """These outcomes as an outcome matrix (what a signal is fitted on)."""
+        from toolkit.outcomes import OutcomeMatrix
+
+        return OutcomeMatrix.build(
+            task_ids=list(self.task_ids),
+            executors=self.executors,
+            score=self.scores,
+            text=list(self.texts),
+            category=list(self.categories) if self.categories else None,
+            split=[self.split] * len(self.task_ids) if self.split != ALL_SPLITS else None,
+            source=self.run,
+        )
 
 
 def read_train_outcomes(
@@ -86,18 +103,20 @@ def read_train_outcomes(
     """
     import numpy as np
 
-    from toolkit.runs import RESULTS, read_manifest, read_results
+    from toolkit.runs import RESULTS, read_manifest, read_results, sole_executor
 
     root = Path(run_dir)
     results = read_results(root)
     per_executor: dict[str, dict[str, tuple[float, float]]] = {e: {} for e in executors}
     order: list[str] = []
     splits_seen: set[str] = set()
+    categories: dict[str, str] = {}
     for r in results:
-        if not r.strategy.startswith("single:"):
+        e = sole_executor(r)
+        if e is None:
             continue
         splits_seen.add(r.split or "(none)")
-        e = r.strategy.removeprefix("single:")
+        categories.setdefault(r.task_id, r.category)
         if e not in per_executor or r.score is None:
             continue
         if split != ALL_SPLITS and r.split != split:
@@ -140,6 +159,7 @@ def read_train_outcomes(
         texts=tuple(texts),
         scores=scores,
         mean_cost_usd=costs,
+        categories=tuple(categories.get(t, "") for t in ids),
     )
 
 
@@ -252,22 +272,14 @@ class LearnedScores:
 
     def fit(self, outcomes: TrainOutcomes) -> LearnedScores:
         """Fit the signal on ``outcomes`` (their executors must be ours, in order)."""
-        from toolkit.outcomes import OutcomeMatrix
         from toolkit.signals import make_signal
 
         if outcomes.executors != self.executors:
             raise ValueError(
                 f"outcomes are for {outcomes.executors}, the strategy routes {self.executors}"
             )
-        train = OutcomeMatrix.build(
-            task_ids=list(outcomes.task_ids),
-            executors=outcomes.executors,
-            score=outcomes.scores,
-            text=list(outcomes.texts),
-            source=outcomes.run,
-        )
         try:
-            signal = make_signal(self.signal, **self.settings).fit(train)
+            signal = make_signal(self.signal, **self.settings).fit(outcomes.matrix())
         except ValueError as exc:
             raise InputError(
                 f"strategy {self.owner!r}: cannot fit signal {self.signal!r} on {outcomes.run}: "
@@ -394,20 +406,19 @@ class ScoreRouter:
         pred = self.scores.predict(task)
         cfg = self.config
         info: dict[str, Any] = {"signal": cfg.signal, "predicted": pred}
+        names = list(cfg.executors)
+        row = np.array([[pred[e] for e in names]])
         if cfg.threshold is not None:
-            weak, strong = cfg.executors
-            advantage = pred[strong] - pred[weak]
-            executor = strong if advantage >= cfg.threshold else weak
-            info.update(advantage=advantage, threshold=cfg.threshold)
+            advantage = row[:, 1] - row[:, 0]  # [weak, strong]
+            executor = names[int(route_by_advantage(advantage, cfg.threshold, 1, 0)[0])]
+            info.update(advantage=float(advantage[0]), threshold=cfg.threshold)
         else:
             lam = cfg.lambda_usd or 0.0
             assert self.scores.outcomes_ is not None
             cost = self.scores.outcomes_.mean_cost_usd
-            utility = {e: pred[e] - lam * cost[e] for e in cfg.executors}
-            executor = max(
-                cfg.executors,
-                key=lambda e: (utility[e], -cost[e], -cfg.executors.index(e)),
-            )
+            cost_row = np.array([cost[e] for e in names])
+            executor = names[int(route_by_utility(row, cost_row, lam, names)[0])]
+            utility = {e: pred[e] - lam * cost[e] for e in names}
             info.update(lambda_usd=lam, mean_cost_usd=dict(cost), utility=utility)
         info["executor"] = executor
         info["fit"] = self.scores.summary()

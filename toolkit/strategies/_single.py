@@ -30,6 +30,9 @@ class SingleConfig(StrategyConfig):
     def default_name(self) -> str:
         return f"single:{self.executor}"
 
+    def sole_executor(self) -> str | None:
+        return self.executor
+
 
 def call_error(call: Call) -> str | None:
     """The trace error a call leaves: its error, "declined", or None when it answered."""
