@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,18 @@ def price_sources(found: Mapping[str, ModelPrice]) -> str:
     for e, p in found.items():
         by_source.setdefault(p.source, []).append(e)
     return "; ".join(f"{src}: {', '.join(ms)}" for src, ms in by_source.items())
+
+
+@dataclass
+class _Cells:
+    """The kept executors' cells the cost axis reads (and, for ``tokens``, fills)."""
+
+    executors: Sequence[str]
+    cost: FloatArray
+    tin: FloatArray
+    tout: FloatArray
+    text: StrArray
+    responses: npt.NDArray[np.object_] | None
 
 
 def finish(
@@ -129,17 +142,8 @@ def finish(
 
     cost, tin, tout = (cut(values.get(k, nan)) for k in ("cost_usd", "tokens_in", "tokens_out"))
     txt = text[keep_tasks]
-    axis, rank = _cost_axis(
-        path,
-        opts,
-        kept,
-        cost,
-        tin,
-        tout,
-        txt,
-        None if responses is None else responses[keep_tasks][:, keep_ex],
-        notes,
-    )
+    answers = None if responses is None else responses[keep_tasks][:, keep_ex]
+    axis, rank = _cost_axis(path, opts, _Cells(kept, cost, tin, tout, txt, answers), notes)
     try:
         return OutcomeMatrix(
             task_ids=task_ids[keep_tasks],
@@ -162,15 +166,7 @@ def finish(
 
 
 def _cost_axis(
-    path: Path,
-    opts: ImportOptions,
-    executors: Sequence[str],
-    cost: FloatArray,
-    tin: FloatArray,
-    tout: FloatArray,
-    text: StrArray,
-    responses: npt.NDArray[np.object_] | None,
-    notes: list[str],
+    path: Path, opts: ImportOptions, c: _Cells, notes: list[str]
 ) -> tuple[str, tuple[str, ...]]:
     """The cost axis (and rank) of the matrix; fills ``cost``/``tokens`` for ``tokens``."""
     flag = opts.cost_axis
@@ -180,7 +176,7 @@ def _cost_axis(
         )
     if opts.cost_rank and flag not in (None, "rank"):
         raise InputError(located("--cost-rank", None, flag, "applies to --cost-axis rank only"))
-    if np.isfinite(cost).all() and cost.size:
+    if np.isfinite(c.cost).all() and c.cost.size:
         if flag is not None or opts.cost_rank:
             what = "--cost-axis" if flag is not None else "--cost-rank"
             raise InputError(
@@ -192,6 +188,7 @@ def _cost_axis(
                 )
             )
         return "usd", ()
+    executors = c.executors
     m = len(executors)
     chosen = flag or ("rank" if m > 2 or opts.cost_rank else "strong-share")
     default = (
@@ -213,7 +210,7 @@ def _cost_axis(
             f"rank, cheapest first ({', '.join(rank)}, from {how}) (--cost-axis rank{default})"
         )
         return "rank", rank
-    _estimate_tokens(path, opts, executors, cost, tin, tout, text, responses, notes)
+    _estimate_tokens(path, opts, c, notes)
     return "tokens", ()
 
 
@@ -258,18 +255,16 @@ def _rank(path: Path, opts: ImportOptions, executors: Sequence[str]) -> tuple[st
     )
 
 
-def _estimate_tokens(
-    path: Path,
-    opts: ImportOptions,
-    executors: Sequence[str],
-    cost: FloatArray,
-    tin: FloatArray,
-    tout: FloatArray,
-    text: StrArray,
-    responses: npt.NDArray[np.object_] | None,
-    notes: list[str],
-) -> None:
+def _estimate_tokens(path: Path, opts: ImportOptions, c: _Cells, notes: list[str]) -> None:
     """``--cost-axis tokens``: count tokens in the prompts and answers, price them."""
+    executors, cost, tin, tout, text, responses = (
+        c.executors,
+        c.cost,
+        c.tin,
+        c.tout,
+        c.text,
+        c.responses,
+    )
     if responses is None or not any(r for r in responses.reshape(-1)):
         raise InputError(
             located(
