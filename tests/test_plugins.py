@@ -112,7 +112,7 @@ def entry_point_python(tmp_path_factory: pytest.TempPathFactory) -> str:
             "--no-deps",
             "--no-index",
             "--no-build-isolation",
-            str(PLUGIN_ROOT),
+            str(source),
         ],
         check=True,
         timeout=240,

@@ -92,9 +92,12 @@ class ByLength:
         self.config = config
         self.name = config.strategy_name
 
-    def plan(self, task: toolkit.Task) -> list[PlannedCall]:
+    def prepare(self, ctx: StrategyContext) -> None:
+        pass
+
+    def plan(self, task: toolkit.Task, ctx: StrategyContext) -> list[PlannedCall]:
         name = by_length_choice(task.input, self.config.executors)
-        return [PlannedCall(name, toolkit.Request(task_id=task.id, prompt=task.input))]
+        return [PlannedCall(name, ctx.request(task, name))]
 
     async def run(self, task: toolkit.Task, ctx: StrategyContext) -> toolkit.Trace:
         name = by_length_choice(task.input, self.config.executors)

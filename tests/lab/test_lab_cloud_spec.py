@@ -94,9 +94,10 @@ def test_a_model_served_locally_needs_no_key(
     from toolkit.models import ExecutionContext, PriceTable, build_executors
 
     executors = build_executors(spec.executor_configs(), ExecutionContext(prices=PriceTable()))
-    plan.prepare(executors, plan.info(PriceTable()))
+    ctx = plan.context(executors, PriceTable())
+    plan.prepare(ctx)
     with pytest.raises(Exception, match="OPENAI_API_KEY"):
-        _check_api_keys(plan, set(), env={})
-    _check_api_keys(plan, set(), env={"TOOLKIT_MODEL": "local/gemma-3-270m"})
+        _check_api_keys(plan, ctx, set(), env={})
+    _check_api_keys(plan, ctx, set(), env={"TOOLKIT_MODEL": "local/gemma-3-270m"})
     done = {(t.id, s.name) for t, s in plan.pairs()}
-    _check_api_keys(plan, done, env={})  # nothing left to run: nothing needs a key
+    _check_api_keys(plan, ctx, done, env={})  # nothing left to run: nothing needs a key

@@ -283,7 +283,7 @@ def test_orchestrator_is_a_registered_strategy_kind() -> None:
         ("roles.calc", "calc"),
     ]
     strategy = build_strategy(config)
-    planned = strategy.plan(make_task())
+    planned = strategy.plan(make_task(), StrategyContext(executors={}))
     assert [p.executor for p in planned[:2]] == ["big", "big"]  # the plan and one retry
 
 
@@ -292,7 +292,7 @@ def test_dry_run_plan_lists_template_steps_on_their_executors() -> None:
         planner={"kind": "template", "templates": {"synthetic": "extract_then_compute"}},
         roles={"extractor": "ex", "calculator": "calc"},
     )
-    planned = orch.plan(make_task("24 and 37 in total"))
+    planned = orch.plan(make_task("24 and 37 in total"), StrategyContext(executors={}))
     assert [(p.executor, p.request.step) for p in planned] == [
         ("ex", "extract"),
         ("calc", "compute"),

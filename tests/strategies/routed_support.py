@@ -15,7 +15,7 @@ from typing import Any
 
 from toolkit._types import Call, Executor, Request, Trace
 from toolkit.runs import Manifest, ResultRecord, RunWriter
-from toolkit.strategies import Strategy, StrategyContext
+from toolkit.strategies import RunInfo, Strategy, StrategyContext
 from toolkit.tasks._task import Task
 
 Answer = str | Callable[[Request], str]
@@ -90,9 +90,11 @@ def task(
     return Task(id=task_id, input=text, category=category, split=split, metadata=metadata)
 
 
-def ctx_of(*executors: Executor, **info: Any) -> StrategyContext:
-    """A strategy context over ``executors`` with ``info``."""
-    return StrategyContext(executors={e.name: e for e in executors}, info=info)
+def ctx_of(*executors: Executor, registry: Any = None, **run: Any) -> StrategyContext:
+    """A strategy context over ``executors``; ``run`` holds RunInfo fields (``tasks``,
+    ``executor_configs``, ``prices``, ``base_dir``), ``registry`` the capability registry."""
+    info = RunInfo.of(capabilities=registry, **run)
+    return StrategyContext(executors={e.name: e for e in executors}, run=info)
 
 
 def run(strategy: Strategy, t: Task, ctx: StrategyContext) -> Trace:

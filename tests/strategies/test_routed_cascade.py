@@ -350,7 +350,7 @@ def test_names_refs_and_plan() -> None:
         ("executors.2", "big"),
         ("verifier", "judge"),
     ]
-    plan = build_strategy(cfg).plan(task("t", "q"))
+    plan = build_strategy(cfg).plan(task("t", "q"), ctx_of())
     assert [(p.executor, p.request.step) for p in plan] == [
         ("cheap", ""),
         ("judge", "verify:cheap"),
@@ -359,7 +359,7 @@ def test_names_refs_and_plan() -> None:
         ("big", ""),
     ]
     agree = build_strategy({**CASCADE, "signal": "agreement", "samples": 2})
-    assert [p.request.step for p in agree.plan(task("t", "q"))] == [
+    assert [p.request.step for p in agree.plan(task("t", "q"), ctx_of())] == [
         "sample:0",
         "sample:1",
         "sample:0",

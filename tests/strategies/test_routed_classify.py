@@ -123,7 +123,7 @@ def test_specialist_classifier_reads_the_task_itself() -> None:
 
 
 def test_plan_lists_classifier_and_every_route() -> None:
-    plan = build_strategy(SPEC).plan(task("t", "x"))
+    plan = build_strategy(SPEC).plan(task("t", "x"), ctx_of())
     assert [p.executor for p in plan] == ["tiny", "cheap", "strong", "coder", "mid"]
     assert plan[0].request.step == "classify" and "Label:" in plan[0].request.prompt
 

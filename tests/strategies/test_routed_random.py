@@ -66,7 +66,7 @@ def test_run_calls_the_drawn_executor_once() -> None:
     assert trace.route == (expected,) and trace.answer == expected
     assert len(trace.calls) == 1 and trace.info["executor"] == expected
     assert 0.0 <= trace.info["draw"] < 1.0
-    assert [p.executor for p in router.plan(t)] == [expected]
+    assert [p.executor for p in router.plan(t, ctx_of(*fakes))] == [expected]
 
 
 def _reference_run(root: Path) -> Path:
@@ -93,7 +93,7 @@ def test_shares_from_a_reference_strategy(tmp_path: Path) -> None:
     _reference_run(tmp_path / "ref")
     router = _router(shares_from={"run": "ref", "strategy": "rules"})
     with pytest.raises(ToolkitError, match="call prepare"):
-        router.plan(task("x", "q"))
+        router.plan(task("x", "q"), ctx_of())
     fakes = [FakeExecutor(n) for n in ("cheap", "mid", "big")]
     ctx = ctx_of(*fakes, base_dir=tmp_path)
     trace = run(router, task("synthetic-1", "q"), ctx)

@@ -179,10 +179,11 @@ def test_plan_is_the_chosen_call_and_capabilities_need_prepare() -> None:
     strategy = build_strategy(RULES)
     assert isinstance(strategy, Rules)
     with pytest.raises(ToolkitError, match="call prepare"):
-        strategy.plan(task("v", "img", needs="vision"))
-    strategy.prepare(ctx_of(registry=REGISTRY))  # a dry run has configs, not executors
-    assert [p.executor for p in strategy.plan(task("v", "img", needs="vision"))] == ["eyes"]
-    assert [p.executor for p in strategy.plan(task("p", "x", complexity="high"))] == ["big"]
+        strategy.plan(task("v", "img", needs="vision"), ctx_of())
+    dry = ctx_of(registry=REGISTRY)  # a dry run has configs, not executors
+    strategy.prepare(dry)
+    assert [p.executor for p in strategy.plan(task("v", "img", needs="vision"), dry)] == ["eyes"]
+    assert [p.executor for p in strategy.plan(task("p", "x", complexity="high"), dry)] == ["big"]
 
 
 def test_failed_call_is_the_trace_error() -> None:

@@ -110,14 +110,14 @@ def test_many_executors_trade_score_against_cost(fit: tuple[Path, dict[str, Task
 def test_fit_once_and_plan_knows_the_choice(fit: tuple[Path, dict[str, Task]]) -> None:
     root, tasks = fit
     router = _router(root, executors=["weak", "strong"], threshold=0.3)
-    assert [p.executor for p in router.plan(MATH)] == ["weak", "strong"]  # before fitting
+    assert [p.executor for p in router.plan(MATH, ctx_of())] == ["weak", "strong"]  # before fitting
     ctx = ctx_of(*_fakes(), tasks=tasks)
     run(router, MATH, ctx)
     fitted = router.scores.signal_
     run(router, HELLO, ctx)
     assert router.scores.signal_ is fitted  # cached on the strategy, not refitted
-    assert [p.executor for p in router.plan(MATH)] == ["strong"]
-    assert [p.executor for p in router.plan(HELLO)] == ["weak"]
+    assert [p.executor for p in router.plan(MATH, ctx)] == ["strong"]
+    assert [p.executor for p in router.plan(HELLO, ctx)] == ["weak"]
 
 
 def test_relative_fit_run_is_found_from_the_spec_folder(

@@ -102,7 +102,7 @@ def test_single_without_an_answer_records_why(executor: Recorder, error: str) ->
 
 def test_plan_matches_what_run_sends() -> None:
     task = _task(metadata={"model": "gpt-4o"})
-    (planned,) = Single("m1", name="base").plan(task)
+    (planned,) = Single("m1", name="base").plan(task, StrategyContext(executors={}))
     assert planned == PlannedCall("m1", planned.request)
     ex = Recorder("m1", {})
     asyncio.run(Single("m1").run(task, StrategyContext(executors={"m1": ex})))
@@ -164,7 +164,10 @@ class _First:
         self.config = config
         self.name = config.strategy_name
 
-    def plan(self, task: Task) -> Sequence[PlannedCall]:
+    def prepare(self, ctx: StrategyContext) -> None:
+        pass
+
+    def plan(self, task: Task, ctx: StrategyContext) -> Sequence[PlannedCall]:
         return [
             PlannedCall(e, Request(task_id=task.id, prompt=task.input))
             for e in self.config.executors
@@ -197,6 +200,6 @@ def test_a_new_kind_plugs_in() -> None:
     )
     trace = asyncio.run(strategy.run(_task(), ctx))
     assert trace.answer == "4" and trace.route == ("b",) and len(trace.calls) == 2
-    assert [p.executor for p in strategy.plan(_task())] == ["a", "b"]
+    assert [p.executor for p in strategy.plan(_task(), ctx)] == ["a", "b"]
     with pytest.raises(PluginError, match="already registered"):
         register_strategy("single", _FirstConfig, _First)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -36,7 +36,6 @@ from toolkit.orchestration._plan import Plan, Step, topological_order
 from toolkit.orchestration._routing import StepRouter, normalize_label
 from toolkit.orchestration._tokens import model_window
 from toolkit.strategies._base import StrategyContext
-from toolkit.strategies._routed_common import CONFIGS_KEY, PRICES_KEY
 from toolkit.strategies._single import call_error
 from toolkit.tasks._task import Task
 
@@ -367,7 +366,7 @@ class PlanRun:
                     tokenizers=self.compression.tokenizers,
                     local_n_ctx=self.compression.local_n_ctx,
                     configs=_configs(self.ctx),
-                    prices=self.ctx.info.get(PRICES_KEY),
+                    prices=self.ctx.run.prices,
                 )
                 if isinstance(window, str):
                     run.compression = {"applied": False, "why": window}
@@ -422,13 +421,9 @@ class PlanRun:
 
 
 def _configs(ctx: StrategyContext) -> Mapping[str, Any] | None:
-    """Executor configs by name from ``ctx.info["executor_configs"]`` (mapping or list)."""
-    raw = ctx.info.get(CONFIGS_KEY)
-    if isinstance(raw, Mapping):
-        return raw
-    if isinstance(raw, Sequence) and not isinstance(raw, str):
-        return {getattr(c, "name", ""): c for c in raw}
-    return None
+    """The run's executor configs by name (None when the run gives none)."""
+    configs = ctx.run.executor_configs
+    return {c.name: c for c in configs} if configs else None
 
 
 def critical_path(execution: Execution, plan: Plan) -> tuple[float, list[str]]:

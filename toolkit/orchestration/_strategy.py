@@ -38,7 +38,6 @@ from toolkit.strategies._base import (
     PlannedCall,
     StrategyConfig,
     StrategyContext,
-    make_request,
     register_strategy,
 )
 from toolkit.strategies._rules import Rule
@@ -142,7 +141,10 @@ class Orchestrator:
 
     # ----- dry runs --------------------------------------------------------------------------
 
-    def plan(self, task: Task) -> Sequence[PlannedCall]:
+    def prepare(self, ctx: StrategyContext) -> None:
+        """Nothing to prepare: plans are made per task."""
+
+    def plan(self, task: Task, ctx: StrategyContext) -> Sequence[PlannedCall]:
         """Worst-case calls: the planner's (an llm planner may retry once), then each step of a
         plan known in advance on every executor its routing can pick, plus a summariser call
         per dependency when compression summarises. With an llm planner the steps are not
@@ -160,7 +162,7 @@ class Orchestrator:
                 | ({self.config.default_executor} if self.config.default_executor else set())
             )
             for name in targets:
-                calls.extend(PlannedCall(name, make_request(task, name)) for _ in range(n))
+                calls.extend(PlannedCall(name, ctx.request(task, name)) for _ in range(n))
             return calls
         for step in plan.steps:
             view = Handoff(task_id=task.id, task=task.input).for_step(step)
@@ -174,7 +176,7 @@ class Orchestrator:
                     names.append(name)
             for name in names:
                 # the prompt as it would be with empty dependency results
-                request = make_request(
+                request = ctx.request(
                     task, name, prompt=view.render(), step=step.id, role=step.role
                 )
                 calls.append(PlannedCall(name, request))
@@ -182,7 +184,7 @@ class Orchestrator:
                 calls.extend(
                     PlannedCall(
                         summariser,
-                        make_request(task, summariser, step=f"{step.id}:compress"),
+                        ctx.request(task, summariser, step=f"{step.id}:compress"),
                     )
                     for _ in step.depends_on
                 )

@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 from toolkit._errors import BudgetExceeded, InputError, ReplayMiss, ToolkitError, located
 from toolkit._types import Call, Executor, Request, Trace
 from toolkit.runner._spec import Spec, load_spec
-from toolkit.strategies import Strategy, StrategyConfig, StrategyContext, build_strategy
+from toolkit.strategies import (
+    RunInfo,
+    Strategy,
+    StrategyConfig,
+    StrategyContext,
+    build_strategy,
+)
 from toolkit.tasks._task import GraderRef, Task
 
 if TYPE_CHECKING:
@@ -281,22 +287,20 @@ class _Plan:
         """The spec's config of ``strategy`` (built from it, in the same order)."""
         return self.spec.strategies[self.strategies.index(strategy)]
 
-    def info(self, prices: PriceTable) -> dict[str, Any]:
-        """What strategies may read from ``StrategyContext.info`` (see toolkit.strategies)."""
-        return {
-            "tasks": self.all_tasks,
-            "executor_configs": self.spec.executor_configs(),
-            "prices": prices,
-            "base_dir": self.spec.base_dir,
-        }
+    def context(self, executors: Mapping[str, Executor], prices: PriceTable) -> StrategyContext:
+        """The context strategies plan and run in: the executors, overrides and the run."""
+        run = RunInfo.of(
+            tasks=self.all_tasks,
+            executor_configs=self.spec.executor_configs(),
+            prices=prices,
+            base_dir=self.spec.base_dir,
+        )
+        return StrategyContext(executors=executors, overrides=self.spec.overrides, run=run)
 
-    def prepare(self, executors: Mapping[str, Executor], info: Mapping[str, Any]) -> None:
+    def prepare(self, ctx: StrategyContext) -> None:
         """Let strategies do their one-off work (fit a signal, resolve rules) before any call."""
-        ctx = StrategyContext(executors=executors, overrides=self.spec.overrides, info=info)
         for strategy in self.strategies:
-            prepare = getattr(strategy, "prepare", None)
-            if callable(prepare):
-                prepare(ctx)
+            strategy.prepare(ctx)
 
     def pairs(self) -> Iterator[tuple[Task, Strategy]]:
         """Every (task, strategy) pair, task by task, so partial runs compare strategies."""
@@ -432,12 +436,13 @@ async def _dry_run(plan: _Plan, done: set[tuple[str, str]], started: float) -> R
     from toolkit.runner._estimate import Estimator
 
     estimator = Estimator(plan.spec)
-    plan.prepare(estimator.executors, plan.info(estimator.prices))
+    ctx = plan.context(estimator.executors, estimator.prices)
+    plan.prepare(ctx)
     calls: Counter[str] = Counter()
     for task, strategy in plan.pairs():
         if (task.id, strategy.name) in done:
             continue
-        for planned in strategy.plan(task):
+        for planned in strategy.plan(task, ctx):
             await estimator.add(task, planned.executor, planned.request)
             calls[planned.executor] += 1
     lines = tuple(estimator.lines())
@@ -514,7 +519,7 @@ class _Runner:
         self.started = started
         self.counters = _Counters()
         self.stop = asyncio.Event()
-        self.info: Mapping[str, Any] = {}
+        self.ctx: StrategyContext = StrategyContext(executors={})
 
     # ----- setup and teardown -----------------------------------------------------------------
 
@@ -548,12 +553,12 @@ class _Runner:
         # everything that can find bad input runs before the run directory is written:
         # executors (unpriced models, specialist files) and the strategies' one-off work
         try:
-            self.info = self.plan.info(prices)
             executors = build_executors(spec.executor_configs(), ctx)
-            self.plan.prepare(executors, self.info)
-            _preflight(self.plan, executors)
+            self.ctx = self.plan.context(executors, prices)
+            self.plan.prepare(self.ctx)
+            _preflight(self.plan, self.ctx)
             if not self.replay:
-                _check_api_keys(self.plan, self.done)
+                _check_api_keys(self.plan, self.ctx, self.done)
             writer = self._open_writer(prices)
         except BaseException:
             if cache is not None:
@@ -725,7 +730,7 @@ class _Runner:
     ) -> None:
         sink: list[Call] = []
         wrapped = {name: _Recording(ex, sink) for name, ex in executors.items()}
-        sctx = StrategyContext(executors=wrapped, overrides=self.spec.overrides, info=self.info)
+        sctx = dataclasses.replace(self.ctx, executors=wrapped)
         trace: Trace | None = None
         try:
             trace = await strategy.run(task, sctx)
@@ -888,15 +893,16 @@ def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return leaves[0]
 
 
-def _preflight(plan: _Plan, executors: Mapping[str, Executor]) -> None:
+def _preflight(plan: _Plan, ctx: StrategyContext) -> None:
     """Price every model the planned calls may use (per-task overrides and the knob
     included), so an unpriced model is an input error before anything is written or paid."""
     from toolkit.models import LLMExecutor, resolve_model
     from toolkit.runner._estimate import with_task_model
 
+    executors = ctx.executors
     seen: set[tuple[str, str | None, str]] = set()
     for task, strategy in plan.pairs():
-        for planned in strategy.plan(task):
+        for planned in strategy.plan(task, ctx):
             req = with_task_model(task, planned.executor, planned.request, plan.spec)
             key = (planned.executor, req.model, req.role)
             if key in seen:
@@ -908,7 +914,10 @@ def _preflight(plan: _Plan, executors: Mapping[str, Executor]) -> None:
 
 
 def _check_api_keys(
-    plan: _Plan, done: set[tuple[str, str]], env: Mapping[str, str] | None = None
+    plan: _Plan,
+    ctx: StrategyContext,
+    done: set[tuple[str, str]],
+    env: Mapping[str, str] | None = None,
 ) -> None:
     """Stop before anything is written or called when a key the planned calls need is unset.
 
@@ -956,7 +965,7 @@ def _check_api_keys(
     for task, strategy in plan.pairs():
         if (task.id, strategy.name) in done:
             continue
-        for planned in strategy.plan(task):
+        for planned in strategy.plan(task, ctx):
             need(planned.executor, task, planned.request)
         judge = task.grader.args.get("executor") or spec.grading.judge
         if isinstance(judge, str) and uses_judge(task.grader.name):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from toolkit.strategies._base import (
     ModelOverride,
     PlannedCall,
+    RunInfo,
     Strategy,
     StrategyConfig,
     StrategyContext,
@@ -26,6 +27,7 @@ from toolkit.strategies._single import Single, SingleConfig, call_error
 __all__ = [
     "ModelOverride",
     "PlannedCall",
+    "RunInfo",
     "Single",
     "SingleConfig",
     "Strategy",

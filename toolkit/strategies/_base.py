@@ -9,9 +9,10 @@ registered in :mod:`toolkit.registry` (``@toolkit.strategy`` or :func:`register_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +20,10 @@ from toolkit._errors import InputError
 from toolkit._types import Executor, Request, Trace
 from toolkit.registry import REGISTRY, Entry
 from toolkit.tasks._task import Task
+
+if TYPE_CHECKING:
+    from toolkit.models import ExecutorBase, PriceTable
+    from toolkit.strategies._rules import ExecutorInfo
 
 
 @dataclass(frozen=True)
@@ -31,12 +36,22 @@ class PlannedCall:
 
 @runtime_checkable
 class Strategy(Protocol):
-    """A policy over executors. ``name`` is what results are filed under."""
+    """A policy over executors. ``name`` is what results are filed under.
+
+    The runner calls ``prepare(ctx)`` once before it plans or runs anything (fit a signal,
+    resolve rules, read a reference run; nothing to do for most), then ``plan`` for dry runs
+    and cost estimates, and ``run`` for each task.
+    """
 
     name: str
 
-    def plan(self, task: Task) -> Sequence[PlannedCall]:
-        """The calls ``run`` may make on ``task`` in the worst case (no call is made)."""
+    def prepare(self, ctx: StrategyContext) -> None:
+        """One-off work before any plan or run; calling it again does nothing."""
+        ...
+
+    def plan(self, task: Task, ctx: StrategyContext) -> Sequence[PlannedCall]:
+        """The calls ``run`` may make on ``task`` in the worst case (no call is made); the
+        requests come from ``ctx.request``, so they carry the spec's overrides."""
         ...
 
     async def run(self, task: Task, ctx: StrategyContext) -> Trace:
@@ -86,12 +101,55 @@ def task_model(task: Task, executor: str, overrides: Sequence[ModelOverride] = (
 
 
 @dataclass(frozen=True)
+class RunInfo:
+    """What the runner tells strategies about the run (every field optional).
+
+    ``tasks``: every task of the spec's task files, by id (a fit run's texts are looked up
+    here); ``executor_configs``: the spec's executors; ``prices``: the run's price table;
+    ``base_dir``: the folder the spec's relative paths are resolved from; ``capabilities``:
+    the ``rules`` strategy's capability registry, by executor (built from the configs and
+    prices when not given).
+    """
+
+    tasks: Mapping[str, Task] = field(default_factory=dict)
+    executor_configs: Sequence[ExecutorBase] = ()
+    prices: PriceTable | None = None
+    base_dir: Path | None = None
+    capabilities: Mapping[str, ExecutorInfo] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        tasks: Mapping[str, Task] | Iterable[Task] = (),
+        executor_configs: Sequence[ExecutorBase] | Mapping[str, ExecutorBase] = (),
+        prices: PriceTable | None = None,
+        base_dir: str | Path | None = None,
+        capabilities: Mapping[str, ExecutorInfo] | None = None,
+    ) -> RunInfo:
+        """A run description from tasks and configs given as mappings or sequences."""
+        by_id = dict(tasks) if isinstance(tasks, Mapping) else {t.id: t for t in tasks}
+        configs = (
+            list(executor_configs.values())
+            if isinstance(executor_configs, Mapping)
+            else list(executor_configs)
+        )
+        return cls(
+            tasks=by_id,
+            executor_configs=configs,
+            prices=prices,
+            base_dir=Path(base_dir) if base_dir is not None else None,
+            capabilities=capabilities,
+        )
+
+
+@dataclass(frozen=True)
 class StrategyContext:
-    """What a strategy may use while it runs: the executors, by name, and per-task overrides."""
+    """What a strategy may use: the executors by name, per-task overrides, and the run."""
 
     executors: Mapping[str, Executor]
     overrides: Sequence[ModelOverride] = ()
-    info: Mapping[str, Any] = field(default_factory=dict)
+    run: RunInfo = field(default_factory=RunInfo)
 
     def executor(self, name: str) -> Executor:
         """The executor called ``name``; a clear error when the spec has none by that name."""

@@ -35,7 +35,6 @@ from toolkit.strategies._base import (
     PlannedCall,
     StrategyConfig,
     StrategyContext,
-    make_request,
     register_strategy,
 )
 from toolkit.strategies._decide import stage_answers
@@ -281,7 +280,7 @@ class Cascade:
     def _sample_settings(self, j: int) -> dict[str, Any]:
         return {"temperature": self.config.temperature, SAMPLE_SETTING: j}
 
-    def plan(self, task: Task) -> Sequence[PlannedCall]:
+    def plan(self, task: Task, ctx: StrategyContext) -> Sequence[PlannedCall]:
         """Every call the cascade may make (all executors escalated through): an upper bound.
 
         A verifier's planned prompt holds an empty answer (the answer is not known yet).
@@ -293,20 +292,18 @@ class Cascade:
                 planned.extend(
                     PlannedCall(
                         e,
-                        make_request(
-                            task, e, step=f"sample:{j}", settings=self._sample_settings(j)
-                        ),
+                        ctx.request(task, e, step=f"sample:{j}", settings=self._sample_settings(j)),
                     )
                     for j in range(cfg.samples)
                 )
                 continue
-            planned.append(PlannedCall(e, make_request(task, e)))
+            planned.append(PlannedCall(e, ctx.request(task, e)))
             if cfg.signal == "verifier":
                 assert cfg.verifier is not None
                 planned.append(
                     PlannedCall(
                         cfg.verifier,
-                        make_request(
+                        ctx.request(
                             task,
                             cfg.verifier,
                             prompt=self.verifier_prompt(task, ""),
@@ -315,7 +312,7 @@ class Cascade:
                     )
                 )
         last = cfg.executors[-1]
-        planned.append(PlannedCall(last, make_request(task, last)))
+        planned.append(PlannedCall(last, ctx.request(task, last)))
         return planned
 
     # ----- running -------------------------------------------------------------------------

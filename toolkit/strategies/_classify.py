@@ -20,7 +20,6 @@ from toolkit.strategies._base import (
     PlannedCall,
     StrategyConfig,
     StrategyContext,
-    make_request,
     register_strategy,
 )
 from toolkit.strategies._routed_common import sequential_latency, shorten
@@ -167,16 +166,19 @@ class ClassifyThenRoute:
                 out.append(ex)
         return out
 
-    def plan(self, task: Task) -> Sequence[PlannedCall]:
+    def prepare(self, ctx: StrategyContext) -> None:
+        """Nothing to prepare: the classifier is asked per task."""
+
+    def plan(self, task: Task, ctx: StrategyContext) -> Sequence[PlannedCall]:
         """The classifier call plus one call to each executor a label may pick (an upper bound:
         the label is not known before the classifier answers)."""
         c = self.config.classifier
         planned = [
             PlannedCall(
-                c, make_request(task, c, prompt=self.classifier_prompt(task), step="classify")
+                c, ctx.request(task, c, prompt=self.classifier_prompt(task), step="classify")
             )
         ]
-        planned.extend(PlannedCall(ex, make_request(task, ex)) for ex in self._targets())
+        planned.extend(PlannedCall(ex, ctx.request(task, ex)) for ex in self._targets())
         return planned
 
     def decide(self, call: Call) -> tuple[str, dict[str, Any]]:

@@ -23,7 +23,6 @@ from toolkit.strategies._base import (
     PlannedCall,
     StrategyConfig,
     StrategyContext,
-    make_request,
     register_strategy,
 )
 from toolkit.strategies._decide import draw_from_shares, share_order, unit_draws
@@ -143,9 +142,9 @@ class RandomRouter:
             info["shares_from"] = self.source_
         return chosen, info_value(info)
 
-    def plan(self, task: Task) -> Sequence[PlannedCall]:
+    def plan(self, task: Task, ctx: StrategyContext) -> Sequence[PlannedCall]:
         executor, _ = self.choose(task)
-        return [PlannedCall(executor, make_request(task, executor))]
+        return [PlannedCall(executor, ctx.request(task, executor))]
 
     async def run(self, task: Task, ctx: StrategyContext) -> Trace:
         self.prepare(ctx)

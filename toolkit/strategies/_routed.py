@@ -17,12 +17,7 @@ from toolkit.strategies._composite import StrategyExecutor, as_executor, trace_c
 from toolkit.strategies._oracle import OracleConfig
 from toolkit.strategies._random import RandomConfig, RandomRouter, SharesFrom
 from toolkit.strategies._routed_common import (
-    BASE_DIR_KEY,
-    CONFIGS_KEY,
-    PRICES_KEY,
-    REGISTRY_KEY,
     SAMPLE_SETTING,
-    TASKS_KEY,
 )
 from toolkit.strategies._rules import (
     ExecutorInfo,
@@ -43,12 +38,7 @@ from toolkit.strategies._score_router import (
 )
 
 __all__ = [
-    "BASE_DIR_KEY",
-    "CONFIGS_KEY",
-    "PRICES_KEY",
-    "REGISTRY_KEY",
     "SAMPLE_SETTING",
-    "TASKS_KEY",
     "Cascade",
     "CascadeConfig",
     "ClassifyThenRoute",

@@ -2,15 +2,11 @@
 random): what they read from the :class:`StrategyContext`, threshold fields, latency of calls,
 answer normalisation and a stable per-task random number.
 
-What a routing strategy may read from ``ctx.info`` (all optional; the runner fills them):
-
-- ``tasks``: every task the runner loaded (a mapping id -> Task, or a sequence of tasks),
-  before any split filter, so learned signals find their train tasks' text;
-- ``executor_configs``: the spec's :class:`~toolkit.models.ExecutorConfig` list (capabilities);
-- ``prices``: the run's :class:`~toolkit.models.PriceTable` (to rank executors by price);
-- ``registry``: a precomputed mapping executor name -> ``ExecutorInfo`` (wins over the two above);
-- ``base_dir``: the spec's folder; relative ``fit_run``/``shares_from`` paths are looked up there
-  first, then in the current directory.
+What a routing strategy knows of the run is ``ctx.run`` (a
+:class:`~toolkit.strategies.RunInfo`): the tasks (before any split filter, so learned signals
+find their train tasks' text), the executor configs and prices (to rank executors), the
+capability registry, and the spec's folder (relative ``fit_run``/``shares_from`` paths are
+looked up there first, then in the current directory).
 """
 
 from __future__ import annotations
@@ -26,12 +22,6 @@ from toolkit.strategies._base import StrategyContext
 from toolkit.strategies._single import answer_trace
 from toolkit.tasks._task import Task
 
-TASKS_KEY = "tasks"
-CONFIGS_KEY = "executor_configs"
-PRICES_KEY = "prices"
-REGISTRY_KEY = "registry"
-BASE_DIR_KEY = "base_dir"
-
 #: The ``Request.settings`` key that tells samples of one prompt apart (agreement signal).
 #: It is part of the cache key, so k samples are k calls, and must not be sent to a provider.
 SAMPLE_SETTING = "sample"
@@ -44,18 +34,6 @@ def check_unit_interval(value: float | None, field: str) -> float | None:
     return value
 
 
-def context_tasks(ctx: StrategyContext) -> dict[str, Task]:
-    """The tasks the runner put in ``ctx.info["tasks"]``, by id (empty when none)."""
-    raw = ctx.info.get(TASKS_KEY)
-    if raw is None:
-        return {}
-    if isinstance(raw, Mapping):
-        return {str(k): v for k, v in raw.items() if isinstance(v, Task)}
-    if isinstance(raw, Iterable):
-        return {t.id: t for t in raw if isinstance(t, Task)}
-    raise TypeError(f"ctx.info[{TASKS_KEY!r}] must be tasks by id or a sequence of tasks")
-
-
 def resolve_existing(raw: str, ctx: StrategyContext, what: str) -> Path:
     """The path ``raw`` names: absolute as given; relative: the spec's folder, then the cwd.
 
@@ -65,8 +43,8 @@ def resolve_existing(raw: str, ctx: StrategyContext, what: str) -> Path:
     if p.is_absolute():
         candidates = [p]
     else:
-        base = ctx.info.get(BASE_DIR_KEY)
-        candidates = [Path(base) / p] if isinstance(base, str | Path) else []
+        base = ctx.run.base_dir
+        candidates = [base / p] if base is not None else []
         candidates.append(Path.cwd() / p)
     for c in candidates:
         if c.exists():

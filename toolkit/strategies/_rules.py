@@ -23,13 +23,9 @@ from toolkit.strategies._base import (
     PlannedCall,
     StrategyConfig,
     StrategyContext,
-    make_request,
     register_strategy,
 )
 from toolkit.strategies._routed_common import (
-    CONFIGS_KEY,
-    PRICES_KEY,
-    REGISTRY_KEY,
     routed_call,
     unwrap,
 )
@@ -116,26 +112,21 @@ def build_registry(
 
 
 def registry_from_context(ctx: StrategyContext) -> dict[str, ExecutorInfo]:
-    """The registry for ``ctx``: ``info["registry"]``, else built from ``info["executor_configs"]``
-    (or the executors' own configs) and ``info["prices"]`` (or the executors' price table)."""
+    """The registry for ``ctx``: ``ctx.run.capabilities``, else built from the run's executor
+    configs (or the executors' own) and its prices (or the executors' price table)."""
     from toolkit.models import ExecutorConfig
 
-    given = ctx.info.get(REGISTRY_KEY)
-    if isinstance(given, Mapping):
-        return {str(k): v for k, v in given.items() if isinstance(v, ExecutorInfo)}
-    raw = ctx.info.get(CONFIGS_KEY)
-    configs: list[ExecutorConfig]
-    if isinstance(raw, Mapping):
-        configs = [c for c in raw.values() if isinstance(c, ExecutorConfig)]
-    elif isinstance(raw, Sequence):
-        configs = [c for c in raw if isinstance(c, ExecutorConfig)]
-    else:
+    run = ctx.run
+    if run.capabilities is not None:
+        return dict(run.capabilities)
+    configs = [c for c in run.executor_configs if isinstance(c, ExecutorConfig)]
+    if not run.executor_configs:
         configs = []
         for ex in ctx.executors.values():
             cfg = unwrap(ex, "config")
             if isinstance(cfg, ExecutorConfig):
                 configs.append(cfg)
-    prices = ctx.info.get(PRICES_KEY)
+    prices = run.prices
     if prices is None:
         for ex in ctx.executors.values():
             exec_ctx = unwrap(ex, "ctx")
@@ -388,9 +379,9 @@ class Rules:
                 return executor, info
         return self.config.default, {"rule": "default", "executor": self.config.default}
 
-    def plan(self, task: Task) -> Sequence[PlannedCall]:
+    def plan(self, task: Task, ctx: StrategyContext) -> Sequence[PlannedCall]:
         executor, _ = self.choose(task)
-        return [PlannedCall(executor, make_request(task, executor))]
+        return [PlannedCall(executor, ctx.request(task, executor))]
 
     async def run(self, task: Task, ctx: StrategyContext) -> Trace:
         if self._capabilities is None:

@@ -30,12 +30,10 @@ from toolkit.strategies._base import (
     PlannedCall,
     StrategyConfig,
     StrategyContext,
-    make_request,
     register_strategy,
 )
 from toolkit.strategies._decide import route_by_advantage, route_by_utility
 from toolkit.strategies._routed_common import (
-    context_tasks,
     info_value,
     resolve_existing,
     routed_call,
@@ -296,7 +294,7 @@ class LearnedScores:
             resolve_existing(p, ctx, f"strategy {self.owner!r}: fit_tasks") for p in self.fit_tasks
         ]
         outcomes = read_train_outcomes(
-            run, self.executors, tasks=context_tasks(ctx), split=self.fit_split, task_paths=paths
+            run, self.executors, tasks=ctx.run.tasks, split=self.fit_split, task_paths=paths
         )
         return self.fit(outcomes)
 
@@ -424,11 +422,11 @@ class ScoreRouter:
         info["fit"] = self.scores.summary()
         return executor, info_value(info)
 
-    def plan(self, task: Task) -> Sequence[PlannedCall]:
+    def plan(self, task: Task, ctx: StrategyContext) -> Sequence[PlannedCall]:
         """The exact call once fitted; before that every executor (an upper bound)."""
         fitted = self.scores.fitted
         executors = [self.choose(task)[0]] if fitted else list(self.config.executors)
-        return [PlannedCall(e, make_request(task, e)) for e in executors]
+        return [PlannedCall(e, ctx.request(task, e)) for e in executors]
 
     async def run(self, task: Task, ctx: StrategyContext) -> Trace:
         self.prepare(ctx)

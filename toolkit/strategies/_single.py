@@ -12,7 +12,6 @@ from toolkit.strategies._base import (
     PlannedCall,
     StrategyConfig,
     StrategyContext,
-    make_request,
     register_strategy,
 )
 from toolkit.tasks._task import Task
@@ -72,8 +71,11 @@ class Single:
         self.executor = executor
         self.name = name or f"single:{executor}"
 
-    def plan(self, task: Task) -> Sequence[PlannedCall]:
-        return [PlannedCall(self.executor, make_request(task, self.executor))]
+    def prepare(self, ctx: StrategyContext) -> None:
+        """Nothing to prepare."""
+
+    def plan(self, task: Task, ctx: StrategyContext) -> Sequence[PlannedCall]:
+        return [PlannedCall(self.executor, ctx.request(task, self.executor))]
 
     async def run(self, task: Task, ctx: StrategyContext) -> Trace:
         call = await ctx.executor(self.executor).complete(ctx.request(task, self.executor))

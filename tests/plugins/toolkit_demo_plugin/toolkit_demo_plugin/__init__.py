@@ -146,9 +146,12 @@ class ByCategory:
             raise toolkit.InputError(f"{self.name}: no route for category {task.category!r}")
         return chosen
 
-    def plan(self, task: toolkit.Task) -> Sequence[PlannedCall]:
+    def prepare(self, ctx: StrategyContext) -> None:
+        pass
+
+    def plan(self, task: toolkit.Task, ctx: StrategyContext) -> Sequence[PlannedCall]:
         name = self._pick(task)
-        return [PlannedCall(name, toolkit.Request(task_id=task.id, prompt=task.input))]
+        return [PlannedCall(name, ctx.request(task, name))]
 
     async def run(self, task: toolkit.Task, ctx: StrategyContext) -> toolkit.Trace:
         name = self._pick(task)
