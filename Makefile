@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= dev,local
+EXTRAS ?= dev,local,lab
 
 .PHONY: demo demo-live record test lint types pytest notebooks lab bench clean venv sysdeps
 

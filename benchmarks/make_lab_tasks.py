@@ -3,7 +3,7 @@
     python benchmarks/make_lab_tasks.py            # write data/tasks/lab/*.jsonl
     python benchmarks/make_lab_tasks.py --check    # exit 1 if the committed files differ
 
-The generator lives in ``toolkit.tasks._lab``; this script only writes (or checks) files
+The generator lives in ``toolkit.lab._tasks``; this script only writes (or checks) files
 and then loads them back through ``toolkit.tasks.load_tasks`` to prove they are valid.
 """
 
@@ -14,8 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+from toolkit.lab._tasks import LAB_SEED, generate_lab_tasks, lab_files
 from toolkit.tasks import load_tasks
-from toolkit.tasks._lab import LAB_SEED, generate_lab_tasks, lab_files
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ Writes, under ``--out``:
   regression specialists fitted on that training split (``toolkit.models.fit_specialist``).
 
 Every task is generated from templates by a seeded generator
-(``toolkit.orchestration._bench_tasks``); the same seed gives the same files. The run spec
+(``toolkit.lab._orchestrator_tasks``); the same seed gives the same files. The run spec
 is ``benchmarks/orchestrator.toml``. Prints a JSON summary of what it wrote.
 """
 
@@ -22,8 +22,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from toolkit.lab._orchestrator_tasks import benchmark_tasks, specialist_training_tasks
 from toolkit.models import fit_specialist
-from toolkit.orchestration._bench_tasks import benchmark_tasks, specialist_training_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 

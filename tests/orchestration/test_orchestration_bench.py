@@ -12,8 +12,8 @@ from orch_fakes import FakeExecutor
 
 import toolkit.orchestration  # registers the orchestrator kind
 from toolkit.grading import grader_for
+from toolkit.lab._orchestrator_tasks import benchmark_tasks, specialist_training_tasks
 from toolkit.orchestration import Orchestrator, OrchestratorConfig, template_plan
-from toolkit.orchestration._bench_tasks import benchmark_tasks, specialist_training_tasks
 from toolkit.orchestration._templates import TemplateSettings
 from toolkit.strategies import StrategyContext
 from toolkit.tasks import Task, load_tasks

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.tasks import TaskSet, load_tasks, tasks_from_records
-from toolkit.tasks._lab import (
+from toolkit.lab._tasks import (
     LAB_CATEGORIES,
     LAB_SEED,
     generate_lab_tasks,
@@ -19,6 +18,7 @@ from toolkit.tasks._lab import (
     read_humaneval,
     write_lab_tasks,
 )
+from toolkit.tasks import TaskSet, load_tasks, tasks_from_records
 
 REPO = Path(__file__).resolve().parents[2]
 LAB = REPO / "data" / "tasks" / "lab"

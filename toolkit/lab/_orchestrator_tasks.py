@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from toolkit.tasks._task import GraderRef, Task
 
-GENERATED = {"generated": True, "generator": "toolkit.orchestration._bench_tasks"}
+GENERATED = {"generated": True, "generator": "toolkit.lab._orchestrator_tasks"}
 
 FIRST = ["ann", "bo", "carla", "dev", "emma", "farid", "gina", "hugo", "ines", "jon", "kai", "lena"]
 LAST = ["lee", "moss", "ng", "ortiz", "park", "quinn", "rossi", "silva", "tan", "voss"]
