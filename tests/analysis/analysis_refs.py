@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+import numpy as np
+
 # ----------------------------------------------------------------------------------------
 # Slow, obviously correct references, written as plain loops.
 # ----------------------------------------------------------------------------------------
@@ -106,3 +108,56 @@ def ref_parity(train_cost: list[float], train_q: list[float], target: float) -> 
         ):
             best = i
     return best
+
+
+# ----- a port of RouterBench's AIQ (withmartian/routerbench, evaluation/AIQ.py) -----
+# The same steps as its get_non_descreasing_convex_hull_of and calc_AIQ, without pandas and
+# plotting: for every pair of points, each point strictly between them takes the larger of
+# its own quality and the chord's (the largest seen wins); the ends are added; points below
+# their predecessor are dropped; every hull is extended flat to the largest hull cost; AIQ is
+# the trapezoid area divided by that cost.
+
+
+def routerbench_hull(points: np.ndarray) -> np.ndarray:
+    pts = points[points[:, 0].argsort()]
+    found: dict[float, float] = {}
+    order: list[float] = []
+
+    def raise_to(x: float, y: float) -> None:
+        if x not in found:
+            found[x] = y
+            order.append(x)
+        elif found[x] < y:
+            found[x] = y
+
+    n = len(pts)
+    for i in range(n):
+        for j in range(i, n):
+            x1, y1 = pts[i]
+            x2, y2 = pts[j]
+            for k in range(n):
+                x, y = pts[k]
+                if x1 < x < x2:
+                    chord = float(np.interp(x, [x1, x2], [y1, y2]))
+                    raise_to(float(x), max(float(y), chord))
+    hull = [[x, found[x]] for x in order]
+    if pts[-1][0] not in found and pts[-1][1] >= hull[-1][1]:
+        hull.append([float(pts[-1][0]), float(pts[-1][1])])
+    if pts[0][0] not in found:
+        hull = [[float(pts[0][0]), float(pts[0][1])], *hull]
+    arr = np.array(hull)
+    arr = arr[arr[:, 0].argsort()]
+    drop = [i for i in range(1, len(arr)) if arr[i][1] < arr[i - 1][1]]
+    result: np.ndarray = np.delete(arr, drop, axis=0)
+    return result
+
+
+def routerbench_aiq(families: list[np.ndarray]) -> list[float]:
+    hulls = [routerbench_hull(p) for p in families]
+    x_max = max(float(np.max(h[:, 0])) for h in hulls)
+    out = []
+    for h in hulls:
+        ext = np.vstack((h, np.array([x_max, h[-1, 1]])))
+        x, y = ext[:, 0], ext[:, 1]
+        out.append(float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2.0)) / x_max)
+    return out

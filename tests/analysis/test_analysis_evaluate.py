@@ -54,6 +54,8 @@ PARITY_KEYS = {
     "test_cost_usd",
     "cost_ratio",
     "cost_ratio_ci",
+    "target",
+    "holds_on_test",
 }
 TWO_KEYS = {"strategy", "strong", "weak", "apgr", "apgr_ci", "cpt50", "cpt80"}
 
@@ -85,7 +87,7 @@ def test_json_shape_and_sanity(
     synthetic_eval: tuple[EvalData, list[Setting], dict[str, Any]],
 ) -> None:
     data, _, r = synthetic_eval
-    assert set(r) >= TOP_KEYS and set(r) - TOP_KEYS <= {"cost_axis", "notes"}
+    assert set(r) >= TOP_KEYS and set(r) - TOP_KEYS <= {"cost_axis", "notes", "aiq_means"}
     text = to_json(r)  # refuses NaN
     _no_nan(json.loads(text))
     assert r["n_train"] == 90 and r["n_test"] == 60 and r["cost_axis"] == "usd"
@@ -139,16 +141,18 @@ def test_frontier_and_aiq_match_reference(
     expect = ref_hull(pts)
     got = [(f["cost_usd"], f["quality"]) for f in r["frontier"]]
     np.testing.assert_allclose(np.array(got), np.array(expect), atol=1e-9)
-    singles_ = [s for s in r["strategies"] if s["name"].startswith("single:")]
-    c_min = min(s["cost_usd"] for s in singles_)
-    c_max = max(s["cost_usd"] for s in singles_)
     families: dict[str, list[tuple[float, float]]] = {}
     for s in r["strategies"]:
-        fam = "single" if s["name"].startswith("single:") else s["name"]
-        families.setdefault(fam, []).append((s["cost_usd"], s["quality"]))
-    assert set(r["aiq"]) == set(families)
-    for fam, points in families.items():
-        assert r["aiq"][fam] == pytest.approx(ref_aiq(points, c_min, c_max), abs=1e-9), fam
+        if not s["name"].startswith("single:") and s["name"] != "oracle":
+            families.setdefault(s["name"], []).append((s["cost_usd"], s["quality"]))
+    # single executors and the oracle get no AIQ: they are shown with quality and cost
+    assert set(r["aiq"]) == set(families) and "single" not in r["aiq"]
+    assert "oracle" not in r["aiq"] and "RouterBench" in r["aiq_means"]
+    hulls = {f: ref_hull(p) for f, p in families.items()}
+    x_max = max(h[-1][0] for h in hulls.values())
+    for fam, hull in hulls.items():
+        area = ref_aiq(hull, hull[0][0], x_max) * (x_max - hull[0][0])
+        assert r["aiq"][fam] == pytest.approx(area / x_max, abs=1e-9), fam
 
 
 def test_parity_matches_reference(
@@ -157,23 +161,28 @@ def test_parity_matches_reference(
     data, settings, r = synthetic_eval
     best = singles(data)[data.single_best]
     assert best.train is not None
-    target = best.train.quality
+    base_q = best.train.quality
     best_test_cost = float(best.test.cost.sum())
     fams: dict[str, list[Setting]] = {}
     for s in settings:
         if s.family.split(":")[0] in ("random", "score_router", "cascade"):
             fams.setdefault(s.family, []).append(s)
-    assert [p["strategy"] for p in r["parity"]] == list(fams)
+    # one entry per family and quality target, in that order
+    assert [(p["strategy"], p["target"]) for p in r["parity"]] == [
+        (f, q) for f in fams for q in (1.0, 0.95, 0.9)
+    ]
     for p in r["parity"]:
         group = fams[p["strategy"]]
         tr_cost = [g.train.cost_per_task for g in group if g.train]
         tr_q = [g.train.quality for g in group if g.train]
-        k = ref_parity(tr_cost, tr_q, target)
+        k = ref_parity(tr_cost, tr_q, p["target"] * base_q)
         if k is None:
             assert p["reached"] is False and p["cost_ratio"] is None
+            assert p["holds_on_test"] is None
             continue
         chosen = group[k]
         assert p["reached"] is True and p["params"] == chosen.params
+        assert p["holds_on_test"] == (chosen.test.quality >= p["target"] * best.test.quality)
         assert p["test_quality"] == pytest.approx(chosen.test.quality, abs=1e-12)
         assert p["test_cost_usd"] == pytest.approx(float(chosen.test.cost.sum()), abs=1e-12)
         assert p["cost_ratio"] == pytest.approx(
@@ -197,7 +206,7 @@ def test_two_executor_matches_reference(
     }
     for t in r["two_executor"]:
         s, w = data.executors.index(t["strong"]), data.executors.index(t["weak"])
-        assert (s, w) == (data.single_best, data.cheapest)
+        assert (s, w) == (data.single_best, data.weak)
         score = pair_router_score(data, t["strategy"], s, w)
         assert score is not None
         cs, qs = ref_curve(
@@ -248,6 +257,8 @@ def test_hand_example_through_assemble() -> None:
         "name": "single:S",
         "quality": pytest.approx(2 / 3),
         "cost_usd": pytest.approx(6.0),
+        "chosen_by": "train",
+        "train_quality": pytest.approx(2 / 3),
     }
     w = by[("single:W", "{}")]
     # W: quality 2/6, cost 6 x 0.1 = 0.6, per correct 0.6 / 2 = 0.3, latency 1 s everywhere.
@@ -274,15 +285,16 @@ def test_hand_example_through_assemble() -> None:
         ("single:W", {}),
         ("score_router:hand", {"threshold": 0.8}),
     ]
-    # AIQ: router 7/12, singles 1/2, oracle (a lone point at 3.3, 5/6) 5/12.
-    assert r["aiq"]["score_router:hand"] == pytest.approx(7 / 12)
-    assert r["aiq"]["single"] == pytest.approx(0.5)
-    assert r["aiq"]["oracle"] == pytest.approx(5 / 12)
-    # Parity: the cheapest setting with train quality >= 2/3 is threshold 0.8 (cost 3.3):
-    # test quality 2/3, cost ratio 3.3 / 6.0 = 0.55.
-    (p,) = r["parity"]
-    assert p["reached"] and p["params"] == {"threshold": 0.8}
-    assert p["test_quality"] == pytest.approx(2 / 3) and p["cost_ratio"] == pytest.approx(0.55)
+    # AIQ (RouterBench): the router's hull runs (0.6, 1/3) -> (3.3, 2/3), the largest hull
+    # cost; area 2.7 x (1/3 + 2/3) / 2 = 1.35, over 3.3: 9/22. Singles and oracle get none.
+    assert r["aiq"] == {"score_router:hand": pytest.approx(9 / 22)}
+    # Parity: for each target Q (1, 0.95, 0.9) the cheapest setting with train quality
+    # >= Q x 2/3 is threshold 0.8 (cost 3.3): test quality 2/3, cost ratio 3.3 / 6.0 = 0.55,
+    # and it holds on test (2/3 >= Q x 2/3).
+    assert [p["target"] for p in r["parity"]] == [1.0, 0.95, 0.9]
+    for p in r["parity"]:
+        assert p["reached"] and p["params"] == {"threshold": 0.8} and p["holds_on_test"]
+        assert p["test_quality"] == pytest.approx(2 / 3) and p["cost_ratio"] == pytest.approx(0.55)
 
 
 def test_no_cost_uses_strong_share_axis(make_matrix: Callable[..., OutcomeMatrix]) -> None:

@@ -142,12 +142,10 @@ def test_compare_strategies_takes_an_imported_matrix(cmp: Comparison) -> None:
     assert not again.analysis.live  # an imported matrix has no traces
 
 
-def _route(test: OutcomeMatrix, s: int, w: int, to_strong: np.ndarray, cascade: bool) -> tuple:
+def _route(test: OutcomeMatrix, s: int, w: int, to_strong: np.ndarray) -> tuple:
     q = np.where(to_strong, test.score[:, s], test.score[:, w]).mean()
-    if cascade:
-        c = (test.cost_usd[:, w] + np.where(to_strong, test.cost_usd[:, s], 0.0)).mean()
-    else:
-        c = np.where(to_strong, test.cost_usd[:, s], test.cost_usd[:, w]).mean()
+    # a cascade skips weak without a call where it escalates, so it pays one executor
+    c = np.where(to_strong, test.cost_usd[:, s], test.cost_usd[:, w]).mean()
     return float(q), float(c)
 
 
@@ -166,7 +164,7 @@ def test_threshold_sweep_points_are_routing_arithmetic(matrix_run: Path, kind: s
         assert curve["strong_share"].iloc[0] == 0.0 and curve["strong_share"].iloc[-1] == 1.0
         for _, p in curve.iterrows():
             to_strong = scores >= p["threshold"]
-            q, c = _route(test, s, w, to_strong, kind == "cascade")
+            q, c = _route(test, s, w, to_strong)
             assert p["strong_share"] == pytest.approx(to_strong.mean())
             assert p["quality"] == pytest.approx(q)
             assert p["cost_per_task"] == pytest.approx(c)

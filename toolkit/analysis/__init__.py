@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from toolkit.analysis._baseline import PARITY_TARGETS, choose_baseline, default_weak
 from toolkit.analysis._evaluate import (
     N_BOOT,
     evaluate,
@@ -15,11 +16,14 @@ from toolkit.analysis._evaluate import (
     split_outcomes,
     to_json,
 )
+from toolkit.analysis._leakage import Overlap, check_overlap, find_overlap
 from toolkit.analysis._live import summarize_live
 from toolkit.analysis._metrics import (
+    AIQ_MEANS,
     ThresholdCurve,
     aiq,
     cpt,
+    hull_area_aiq,
     hull_integral,
     paired_t_pvalues,
     parity_choice,
@@ -27,18 +31,29 @@ from toolkit.analysis._metrics import (
     threshold_curve,
     upper_hull,
 )
-from toolkit.analysis._policies import OfflineFit
+from toolkit.analysis._policies import COST_UNITS, MONEY_AXES, OfflineFit, lambda_grid
 from toolkit.analysis._tune import ThresholdRouter, tune, write_spec_snippet
 
 __all__ = [
+    "AIQ_MEANS",
+    "COST_UNITS",
+    "MONEY_AXES",
     "N_BOOT",
+    "PARITY_TARGETS",
     "OfflineFit",
+    "Overlap",
     "ThresholdCurve",
     "ThresholdRouter",
     "aiq",
+    "check_overlap",
+    "choose_baseline",
     "cpt",
+    "default_weak",
     "evaluate",
+    "find_overlap",
+    "hull_area_aiq",
     "hull_integral",
+    "lambda_grid",
     "paired_t_pvalues",
     "parity_choice",
     "parse_strategies",

@@ -15,9 +15,12 @@ import numpy as np
 import numpy.typing as npt
 
 from toolkit._errors import InputError
+from toolkit.analysis._baseline import PARITY_TARGETS, reaches
 from toolkit.analysis._bootstrap import CurveInput, paired_bootstrap
+from toolkit.analysis._leakage import group_split_mask
 from toolkit.analysis._metrics import (
-    aiq,
+    AIQ_MEANS,
+    hull_area_aiq,
     paired_t_pvalues,
     parity_choice,
     percentile_ci,
@@ -78,7 +81,17 @@ def split_outcomes(
     perm = np.random.default_rng(seed).permutation(n)
     test_mask = np.zeros(n, dtype=bool)
     test_mask[perm[:n_test]] = True
+    # identical prompts stay on one side (the side of the first of them drawn)
+    test_mask = group_split_mask(matrix.text, test_mask, perm)
+    if test_mask.all() or not test_mask.any():
+        raise InputError(
+            f"{n} tasks share too few distinct prompts to split into train and test "
+            "(identical prompts stay on one side)"
+        )
     how = f"random split, test fraction {test_fraction:g}, seed {seed}"
+    moved = int(test_mask.sum()) - n_test
+    if moved:
+        how += f" (identical prompts kept on one side: {moved:+d} test tasks)"
     if names:
         how += " (the split column lacks train or test tasks)"
     return matrix.subset(~test_mask), matrix.subset(test_mask), how
@@ -154,7 +167,7 @@ def build_settings(data: EvalData, strategies: Sequence[str]) -> list[Setting]:
     wanted_singles = {s.partition(":")[2] for s in strategies if s.startswith("single:")}
     out = [s for s in out if s.name.partition(":")[2] in wanted_singles]
     text_ok = data.train.has_text and data.test.has_text
-    strong, weak = data.single_best, data.cheapest
+    strong, weak = data.single_best, data.weak
     for name in strategies:
         kind, _, signal = name.partition(":")
         if kind == "single":
@@ -166,8 +179,7 @@ def build_settings(data: EvalData, strategies: Sequence[str]) -> list[Setting]:
         elif kind == "random":
             if strong == weak:
                 data.notes.append(
-                    "random: left out, because single_best is also the cheapest executor "
-                    "(there is no pair to mix)"
+                    "random: left out, because there is a single executor (no pair to mix)"
                 )
                 continue
             out.extend(random_router(data, strong, weak))
@@ -210,9 +222,24 @@ def evaluate(
     pairs: Sequence[tuple[str, str]] | None = None,
     seed: int = 0,
     n_boot: int = N_BOOT,
+    baseline: str | None = None,
+    baseline_by: str = "train",
+    parity_targets: Sequence[float] = PARITY_TARGETS,
 ) -> dict[str, Any]:
-    """Evaluate strategies on ``test`` after fitting them on ``train``; the ``--json`` object."""
-    data = EvalData.prepare(train, test, seed=seed)
+    """Evaluate strategies on ``test`` after fitting them on ``train``; the ``--json`` object.
+
+    ``baseline`` names the executor every comparison is against (default: chosen on train,
+    or on a held-out part of it with ``baseline_by="validation"``); ``parity_targets`` are the
+    quality targets Q (shares of the baseline's quality) of the ``parity`` entries.
+    """
+    targets = [float(q) for q in parity_targets]
+    bad = [q for q in targets if not 0.0 < q <= 2.0 or not math.isfinite(q)]
+    if bad or not targets:
+        raise InputError(
+            f"--parity-target must be a share of the baseline's quality in (0, 2], got "
+            f"{', '.join(f'{q:g}' for q in bad) or 'none'}"
+        )
+    data = EvalData.prepare(train, test, seed=seed, baseline=baseline, baseline_by=baseline_by)
     names = parse_strategies(strategies, data.executors)
     pair_idx = [(train.index(s), train.index(w)) for s, w in (pairs or [])]
     for s, w in pair_idx:
@@ -221,7 +248,7 @@ def evaluate(
                 f"--pair {data.executors[s]},{data.executors[w]}: strong and weak are the same"
             )
     settings = build_settings(data, names)
-    return assemble(data, settings, names, pair_idx, n_boot=n_boot)
+    return assemble(data, settings, names, pair_idx, n_boot=n_boot, targets=targets)
 
 
 def assemble(
@@ -231,6 +258,7 @@ def assemble(
     pairs: Sequence[tuple[int, int]],
     *,
     n_boot: int = N_BOOT,
+    targets: Sequence[float] = PARITY_TARGETS,
 ) -> dict[str, Any]:
     """Metrics, intervals, frontier, AIQ, parity and two-executor curves of the settings."""
     ex = data.executors
@@ -300,56 +328,70 @@ def assemble(
         for i in upper_hull(f_cost, f_q)
     ]
 
-    # AIQ per family, over the cheapest..dearest single executors' test costs.
-    s_cost = np.array([float(s.test.cost.sum()) for s in single_all])
-    c_min, c_max = float(s_cost.min()), float(s_cost.max())
+    # AIQ (RouterBench) of each routing family; single executors and the oracle are shown
+    # with their quality and cost instead (a one-point family's AIQ misleads).
     families: dict[str, list[Setting]] = {}
     for s in settings:
         families.setdefault(s.family, []).append(s)
+    routed_families = {f: g for f, g in families.items() if f not in ("single", "oracle")}
     aiq_out = {
-        fam: num(
-            aiq(
-                np.array([float(s.test.cost.sum()) for s in group]),
-                np.array([s.test.quality for s in group]),
-                c_min,
-                c_max,
-            )
-        )
-        for fam, group in families.items()
+        fam: num(v)
+        for fam, v in hull_area_aiq(
+            {
+                fam: (
+                    np.array([float(s.test.cost.sum()) for s in group]),
+                    np.array([s.test.quality for s in group]),
+                )
+                for fam, group in routed_families.items()
+            }
+        ).items()
     }
 
-    # Savings at parity, chosen on train.
-    target = best_single.train.quality if best_single.train is not None else float("nan")
+    # Savings at parity, chosen on train, for each quality target Q.
+    rows = data.target_rows
+    base_tr = best_single.train
+    target_q = float(base_tr.score[rows].mean()) if base_tr is not None else float("nan")
     best_cost = float(best_single.test.cost.sum())
     ratio_boot = None
     parity = []
     for fam, group in families.items():
         if fam.partition(":")[0] not in TUNABLE:
             continue
-        tr_cost = np.array([g.train.cost_per_task if g.train else np.nan for g in group])
-        tr_q = np.array([g.train.quality if g.train else np.nan for g in group])
-        pick = parity_choice(tr_cost, tr_q, target)
-        entry: dict[str, Any] = {"strategy": fam, "params": None, "reached": pick is not None}
-        if pick is None:
-            entry.update(
-                test_quality=None, test_cost_usd=None, cost_ratio=None, cost_ratio_ci=[None, None]
-            )
-        else:
-            chosen = group[pick]
-            col = settings.index(chosen)
-            cost = float(chosen.test.cost.sum())
-            if ratio_boot is None:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    ratio_boot = boot.means["cost"] / boot.means["cost"][:, [ref]]
-            lo, hi = percentile_ci(ratio_boot[:, [col]])
-            entry.update(
-                params=chosen.params,
-                test_quality=num(chosen.test.quality),
-                test_cost_usd=num(cost),
-                cost_ratio=num(cost / best_cost) if best_cost > 0 else None,
-                cost_ratio_ci=[num(lo[0]), num(hi[0])] if best_cost > 0 else [None, None],
-            )
-        parity.append(entry)
+        tr_cost = np.array([g.train.cost[rows].mean() if g.train else np.nan for g in group])
+        tr_q = np.array([g.train.score[rows].mean() if g.train else np.nan for g in group])
+        for q_share in targets:
+            pick = parity_choice(tr_cost, tr_q, q_share * target_q)
+            entry: dict[str, Any] = {
+                "strategy": fam,
+                "params": None,
+                "reached": pick is not None,
+                "target": q_share,
+            }
+            if pick is None:
+                entry.update(
+                    test_quality=None,
+                    test_cost_usd=None,
+                    cost_ratio=None,
+                    cost_ratio_ci=[None, None],
+                    holds_on_test=None,
+                )
+            else:
+                chosen = group[pick]
+                col = settings.index(chosen)
+                cost = float(chosen.test.cost.sum())
+                if ratio_boot is None:
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        ratio_boot = boot.means["cost"] / boot.means["cost"][:, [ref]]
+                lo, hi = percentile_ci(ratio_boot[:, [col]])
+                entry.update(
+                    params=chosen.params,
+                    test_quality=num(chosen.test.quality),
+                    test_cost_usd=num(cost),
+                    cost_ratio=num(cost / best_cost) if best_cost > 0 else None,
+                    cost_ratio_ci=[num(lo[0]), num(hi[0])] if best_cost > 0 else [None, None],
+                    holds_on_test=reaches(chosen.test.quality, best_single.test.quality, q_share),
+                )
+            parity.append(entry)
 
     two_out = []
     apgr_lo, apgr_hi = percentile_ci(boot.apgr) if curves else (np.zeros(0), np.zeros(0))
@@ -378,10 +420,13 @@ def assemble(
             "name": best_single.name,
             "quality": num(best_single.test.quality),
             "cost_usd": num(best_single.test.cost.sum()),
+            "chosen_by": data.chosen_by,
+            "train_quality": num(target_q),
         },
         "strategies": strategies_out,
         "frontier": frontier,
         "aiq": aiq_out,
+        "aiq_means": AIQ_MEANS,
         "parity": parity,
         "two_executor": two_out,
         "cost_axis": data.cost_axis,
@@ -398,13 +443,13 @@ def _two_executor_specs(
 ) -> list[tuple[str, int, int, FloatArray]]:
     """(family, strong, weak, test router score) for each pair x threshold-routable family."""
     if not pairs:
-        if data.single_best == data.cheapest:
+        if data.single_best == data.weak:
             data.notes.append(
-                "two_executor: no default pair, because single_best is also the cheapest "
-                "executor on train; name one with --pair STRONG,WEAK"
+                "two_executor: no default pair, because there is a single executor; name one "
+                "with --pair STRONG,WEAK"
             )
             return []
-        pairs = [(data.single_best, data.cheapest)]
+        pairs = [(data.single_best, data.weak)]
     text_ok = data.train.has_text and data.test.has_text
     families: list[str] = []
     for name in strategies:

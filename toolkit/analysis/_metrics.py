@@ -7,7 +7,7 @@ assembles them. Tests check each against a slow plain-loop reference.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -199,6 +199,46 @@ def aiq(cost: FloatArray, quality: FloatArray, c_min: float, c_max: float) -> fl
         return None
     idx = upper_hull(cost, quality)
     return hull_integral(cost[idx], quality[idx], c_min, c_max) / (c_max - c_min)
+
+
+AIQ_MEANS = (
+    "AIQ (RouterBench): the area under each family's non-decreasing convex hull of (test cost, "
+    "test quality), from its cheapest setting and flat beyond its best, up to the largest hull "
+    "cost among the families compared, divided by that cost: the mean quality over the cost "
+    "range, higher is better"
+)
+
+
+def hull_area_aiq(
+    families: Mapping[str, tuple[FloatArray, FloatArray]],
+) -> dict[str, float | None]:
+    """RouterBench's AIQ of each family of (cost, quality) settings, compared together.
+
+    Each family's non-decreasing convex hull (:func:`upper_hull`) starts at its cheapest point;
+    it is extended flat to ``x_max``, the largest hull cost across the families, and AIQ is its
+    area from the cheapest point to ``x_max`` divided by ``x_max`` (RouterBench's
+    ``calc_AIQ``). A family of one or two distinct points is a flat line from its cheapest point at
+    that point's quality (RouterBench's hull needs three). None when ``x_max`` is not > 0.
+    """
+    hulls: dict[str, tuple[FloatArray, FloatArray]] = {}
+    for name, (cost, quality) in families.items():
+        if len(cost) == 0:
+            continue
+        if len(set(zip(cost.tolist(), quality.tolist(), strict=True))) <= 2:
+            i = int(np.lexsort((-quality, cost))[0])
+            hulls[name] = (cost[[i]], quality[[i]])
+        else:
+            idx = upper_hull(cost, quality)
+            hulls[name] = (cost[idx], quality[idx])
+    x_max = max((float(hx[-1]) for hx, _ in hulls.values()), default=float("nan"))
+    out: dict[str, float | None] = {name: None for name in families}
+    if not x_max > 0:
+        return out
+    for name, (hx, hy) in hulls.items():
+        x = np.append(hx, x_max)
+        y = np.append(hy, hy[-1])
+        out[name] = trapezoid(y, x) / x_max
+    return out
 
 
 # ----- parity -----

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from toolkit._errors import InputError
+from toolkit.analysis._baseline import choose_baseline, default_weak
 from toolkit.outcomes import OutcomeMatrix
 from toolkit.signals import strong_advantage
 from toolkit.strategies._decide import (
@@ -32,7 +33,8 @@ IntArray = npt.NDArray[np.intp]
 
 DEFAULT_SIGNALS = ("tfidf_logreg", "knn")
 SHARE_GRID = np.linspace(0.0, 1.0, 21)
-N_LAMBDAS = 24
+#: At most this many lambdas per signal (every switching point when there are fewer).
+MAX_LAMBDAS = 200
 OOF_FOLDS = 5
 
 
@@ -72,9 +74,15 @@ class Setting:
 class EvalData:
     """Train and test matrices with the cost axis used for evaluation.
 
-    ``cost_axis`` is ``"usd"`` when every cost is known. Otherwise (RouteLLM data) it is
-    ``"strong_share"``: a call to the strong executor (``single_best``) costs 1 and any other
-    call 0, so a strategy's cost per task is its share of strong calls, as RouteLLM counts it.
+    ``cost_axis`` is the matrices' axis (:attr:`OutcomeMatrix.axis`): ``"usd"`` (recorded
+    dollars), ``"tokens"`` (dollars estimated from token counts), ``"rank"`` (a call costs its
+    executor's 1-based price rank, cheapest 1) or ``"strong_share"`` (RouteLLM data: a call to
+    the strong executor, the baseline ``single_best``, costs 1 and any other call 0, so a
+    strategy's cost per task is its share of strong calls, as RouteLLM counts it).
+
+    ``single_best`` is the baseline (:func:`toolkit.analysis._baseline.choose_baseline`),
+    ``weak`` the default weak executor of a pair, ``target_rows`` the train tasks on which
+    parity targets are measured.
     """
 
     train: OutcomeMatrix
@@ -85,12 +93,23 @@ class EvalData:
     test_cost: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     single_best: int = 0
     cheapest: int = 0
+    weak: int = 0
+    chosen_by: str = "train"
+    target_rows: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     notes: list[str] = field(default_factory=list)
     _pred: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
 
     @classmethod
-    def prepare(cls, train: OutcomeMatrix, test: OutcomeMatrix, *, seed: int = 0) -> EvalData:
-        """Align executors, pick the cost axis, single_best and the cheapest executor."""
+    def prepare(
+        cls,
+        train: OutcomeMatrix,
+        test: OutcomeMatrix,
+        *,
+        seed: int = 0,
+        baseline: str | None = None,
+        baseline_by: str = "train",
+    ) -> EvalData:
+        """Align executors, pick the cost axis, the baseline (single_best) and the weak one."""
         if train.n_tasks == 0 or test.n_tasks == 0:
             raise InputError(
                 f"evaluation needs train and test tasks; got {train.n_tasks} train and "
@@ -102,16 +121,26 @@ class EvalData:
                 f"train {', '.join(train.executors)}; test {', '.join(test.executors)}"
             )
         test = test.select_executors(train.executors)
-        data = cls(train=train, test=test, seed=seed)
+        if train.axis != test.axis:
+            raise InputError(
+                f"train and test have different cost axes: train {train.axis!r}, test "
+                f"{test.axis!r}; import both with the same --cost-axis (and --cost-rank)"
+            )
+        data = cls(train=train, test=test, seed=seed, cost_axis=train.axis)
         q_train = train.score.mean(axis=0)
-        if train.has_cost and test.has_cost:
-            data.cost_axis = "usd"
-            c_train = train.cost_usd.mean(axis=0)
-            data.single_best = _argbest(q_train, c_train)
-            data.train_cost, data.test_cost = train.cost_usd, test.cost_usd
+        tr_cost, te_cost = train.axis_cost(), test.axis_cost()
+        if tr_cost is not None and te_cost is not None:
+            data.train_cost, data.test_cost = tr_cost, te_cost
+            chosen = choose_baseline(
+                train, tr_cost.mean(axis=0), baseline=baseline, by=baseline_by, seed=seed
+            )
+            data.single_best = chosen.index
+            data.notes.extend(AXIS_NOTES.get(data.cost_axis, ()))
         else:
-            data.cost_axis = "strong_share"
-            data.single_best = _argbest(q_train, np.zeros_like(q_train))
+            chosen = choose_baseline(
+                train, np.zeros_like(q_train), baseline=baseline, by=baseline_by, seed=seed
+            )
+            data.single_best = chosen.index
             ind = (np.arange(train.n_executors) == data.single_best).astype(np.float64)
             data.train_cost = np.tile(ind, (train.n_tasks, 1))
             data.test_cost = np.tile(ind, (test.n_tasks, 1))
@@ -121,10 +150,13 @@ class EvalData:
                 "RouteLLM counts it; cost_usd fields count those calls and cost_per_task is "
                 "their share"
             )
+        data.chosen_by, data.target_rows = chosen.chosen_by, chosen.target_rows
+        data.notes.extend(chosen.notes)
         c_train_eff = data.train_cost.mean(axis=0)
         data.cheapest = int(
             min(range(train.n_executors), key=lambda j: (c_train_eff[j], -q_train[j], j))
         )
+        data.weak = default_weak(q_train, c_train_eff, data.single_best)
         return data
 
     @property
@@ -138,7 +170,10 @@ class EvalData:
         return result
 
     def predictions(self, signal: str) -> tuple[FloatArray, FloatArray]:
-        """(out-of-fold train predictions, test predictions) of a signal, fitted on train."""
+        """(out-of-fold train predictions, test predictions) of a signal, fitted on train.
+
+        Each signal is fitted once per split (its folds and all of train) and the
+        predictions are reused by every setting, pair and family that reads it."""
         if signal not in self._pred:
             from toolkit.signals import fit_predict
 
@@ -148,9 +183,25 @@ class EvalData:
         return self._pred[signal]
 
 
-def _argbest(quality: FloatArray, cost: FloatArray) -> int:
-    """Best quality; ties go to the cheaper, then to the first."""
-    return int(min(range(len(quality)), key=lambda j: (-quality[j], cost[j], j)))
+#: The cost axes whose cost fields are dollars (recorded, or estimated from token counts).
+MONEY_AXES = ("usd", "tokens")
+
+#: The unit of the cost fields on each cost axis.
+COST_UNITS = {
+    "usd": "USD",
+    "tokens": "USD (estimated from tokens)",
+    "strong_share": "strong calls",
+    "rank": "rank units",
+}
+
+#: What the cost fields count on each axis that needs saying.
+AXIS_NOTES = {
+    "tokens": ("cost in USD estimated from token counts",),
+    "rank": (
+        "a call costs its executor's price rank, cheapest 1 (cost_rank); cost fields count "
+        "rank units",
+    ),
+}
 
 
 def routed(matrix: OutcomeMatrix, cost: FloatArray, choice: IntArray) -> Outcome:
@@ -288,7 +339,7 @@ def score_router(data: EvalData, signal: str) -> list[Setting]:
         return out
     cbar = data.mean_train_cost()
     names = list(data.executors)
-    for lam in lambda_grid(cbar):
+    for lam in lambda_grid(p_train, cbar, names):
         out.append(
             Setting(
                 family=name,
@@ -303,12 +354,53 @@ def score_router(data: EvalData, signal: str) -> list[Setting]:
     return out
 
 
-def lambda_grid(cbar: FloatArray, n: int = N_LAMBDAS) -> list[float]:
-    """0 and log-spaced lambdas at which lambda x (cost spread) runs from 0.01 to 100."""
-    spread = float(cbar.max() - cbar.min())
-    if not spread > 0:
+def lambda_grid(
+    predicted: FloatArray, cost: FloatArray, names: list[str], limit: int = MAX_LAMBDAS
+) -> list[float]:
+    """The lambdas at which :func:`route_by_utility` changes some train task's choice, and 0.
+
+    As lambda grows from 0, task i leaves its current executor for a cheaper one where their
+    lines p - lambda x c cross: at min over cheaper k of (p_cur - p_k) / (c_cur - c_k). Walking
+    each task's upper envelope this way gives every switching point; between two of them no
+    choice changes, and at one the tie goes to the cheaper executor, so a setting at each
+    switching point (plus lambda = 0) reaches every distinct routing of the train tasks. With
+    more than ``limit`` values, ``limit`` are kept, evenly spread in rank (0 always).
+    """
+    n, m = predicted.shape
+    if n == 0 or m < 2:
         return [0.0]
-    return [0.0, *(float(x) for x in np.geomspace(1e-2, 1e2, n) / spread)]
+    rows = np.arange(n)
+    cur = route_by_utility(predicted, cost, 0.0, names)
+    order = sorted(range(m), key=lambda j: (float(cost[j]), names[j]))
+    rank = np.empty(m, dtype=np.intp)
+    rank[order] = np.arange(m)
+    found: list[FloatArray] = []
+    live = rows
+    for _ in range(m - 1):
+        c_cur = cost[cur[live]]
+        dc = c_cur[:, None] - cost[None, :]
+        dp = predicted[live, cur[live]][:, None] - predicted[live]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lam = np.where(dc > 0, dp / dc, np.inf)
+        nxt_lam = lam.min(axis=1)
+        go = np.isfinite(nxt_lam)
+        if not go.any():
+            break
+        # the next executor: the crossing line, ties to the cheaper (as route_by_utility)
+        key = np.where(lam == nxt_lam[:, None], rank[None, :], m)
+        nxt = np.argmin(key, axis=1)
+        found.append(np.maximum(nxt_lam[go], 0.0))
+        live_go = live[go]
+        cur[live_go] = nxt[go]
+        live = live_go
+    if not found:
+        return [0.0]
+    values = np.unique(np.concatenate(found))
+    values = values[values > 0]
+    if len(values) > limit - 1:
+        keep = np.unique(np.round(np.linspace(0, len(values) - 1, limit - 1)).astype(np.intp))
+        values = values[keep]
+    return [0.0, *(float(v) for v in values)]
 
 
 def cascade_stages(data: EvalData) -> IntArray:

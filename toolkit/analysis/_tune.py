@@ -19,12 +19,20 @@ import numpy as np
 import numpy.typing as npt
 
 from toolkit._errors import InputError
+from toolkit.analysis._baseline import choose_baseline, default_weak
 from toolkit.analysis._metrics import descending_order, tie_group_ends
+from toolkit.analysis._policies import COST_UNITS
 from toolkit.outcomes import OutcomeMatrix
 from toolkit.signals import Signal, clone_signal, cross_fit_matrix, make_signal, strong_advantage
 
 FloatArray = npt.NDArray[np.float64]
 Kind = Literal["score_router", "cascade"]
+
+
+def _cell_cost(m: OutcomeMatrix) -> FloatArray:
+    """Per-cell cost on the matrix's cost axis; zeros on ``strong_share`` (no cost)."""
+    cells = m.axis_cost()
+    return np.zeros(m.score.shape) if cells is None else cells
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,10 +51,13 @@ class ThresholdRouter:
     ``kind="score_router"`` sends a task to ``strong`` when the signal's predicted advantage
     ``p_strong - p_weak`` is >= ``threshold_``. ``kind="cascade"`` escalates past ``weak`` to
     ``strong`` when ``1 - p_weak`` (the predicted chance that weak fails) is >= ``threshold_``;
-    as in the live cascade, a skipped stage is not called, so a task pays one executor. Give exactly one target: ``strong_share`` (the share of tasks sent to
-    strong), ``target_quality`` (the lowest share reaching it) or ``budget_per_task`` (USD: the
-    best quality within it). ``strong`` defaults to the best executor on train (ties: cheaper),
-    ``weak`` to the cheapest one (ties: better).
+    as in the live cascade, a skipped stage is not called, so a task pays one executor.
+    Give exactly one target: ``strong_share`` (the share of tasks sent to strong),
+    ``target_quality`` (the lowest share reaching it) or ``budget_per_task`` (in the cost
+    axis's unit: USD, or rank units on the ``rank`` axis: the best quality within it).
+    ``strong`` defaults to the baseline (the best train executor among those answering at
+    least 95% of train, chosen on a held-out part of train with ``baseline_by="validation"``),
+    ``weak`` to the best executor costing at most a fifth of it (else the cheapest).
     """
 
     def __init__(
@@ -61,6 +72,7 @@ class ThresholdRouter:
         kind: Kind = "score_router",
         folds: int = 5,
         seed: int = 0,
+        baseline_by: str = "train",
     ) -> None:
         self.signal = signal
         self.strong = strong
@@ -71,6 +83,7 @@ class ThresholdRouter:
         self.kind = kind
         self.folds = folds
         self.seed = seed
+        self.baseline_by = baseline_by
 
     # ----- fitting -----
 
@@ -116,22 +129,20 @@ class ThresholdRouter:
         if train.n_executors < 2:
             raise InputError("threshold tuning needs at least two executors")
         q = train.score.mean(axis=0)
-        c = train.cost_usd.mean(axis=0) if train.has_cost else np.zeros(train.n_executors)
+        c = _cell_cost(train).mean(axis=0)
         strong = (
             train.index(self.strong)
             if self.strong
-            else min(range(len(q)), key=lambda j: (-q[j], c[j], j))
+            else choose_baseline(train, c, by=self.baseline_by, seed=self.seed).index
         )
-        if self.weak:
-            weak = train.index(self.weak)
-        else:
-            rest = [j for j in range(len(q)) if j != strong]
-            weak = min(rest, key=lambda j: (c[j], -q[j], j))
+        weak = train.index(self.weak) if self.weak else default_weak(q, c, strong)
         if strong == weak:
             raise InputError(f"strong and weak are the same executor ({train.executors[strong]})")
-        if target == "budget_per_task" and not train.has_cost:
+        if target == "budget_per_task" and train.axis_cost() is None:
             raise InputError(
-                "--budget-per-task needs costs; these outcomes have none (RouteLLM data)"
+                "--budget-per-task needs a cost axis with costs (usd, tokens or rank); these "
+                "outcomes have none (strong_share, as RouteLLM data): import them with "
+                "--cost-axis rank or tokens"
             )
         texts = [str(t) for t in train.text]
         if not any(t.strip() for t in texts) and self.signal != "random":
@@ -147,7 +158,7 @@ class ThresholdRouter:
         self.signal_ = sig.fit(train)
         self.train_scores_ = self._route_score(oof, strong, weak)
         cand = self._candidates(train, self.train_scores_)
-        i = self._choose(cand, target, value)
+        i = self._choose(cand, target, value, COST_UNITS.get(train.axis, "USD"))
         self.threshold_ = float(cand.thresholds[i])
         self.target_ = {target: value}
         self.train_ = self._summary(train, self.train_scores_ >= self.threshold_)
@@ -165,9 +176,10 @@ class ThresholdRouter:
         order = descending_order(score)
         ends = tie_group_ends(score[order])
         gain = np.cumsum((m.score[:, s] - m.score[:, w])[order])
-        if m.has_cost:
-            cgain = np.cumsum((m.cost_usd[:, s] - m.cost_usd[:, w])[order])
-            c0 = float(m.cost_usd[:, w].mean())
+        cells = m.axis_cost()
+        if cells is not None:
+            cgain = np.cumsum((cells[:, s] - cells[:, w])[order])
+            c0 = float(cells[:, w].mean())
         else:
             cgain = np.full(n, np.nan)
             c0 = float("nan")
@@ -181,7 +193,7 @@ class ThresholdRouter:
         )
 
     @staticmethod
-    def _choose(cand: _Candidates, target: str, value: float) -> int:
+    def _choose(cand: _Candidates, target: str, value: float, unit: str = "USD") -> int:
         k = len(cand.thresholds)
         if target == "strong_share":
             return min(range(k), key=lambda i: (abs(cand.share[i] - value), cand.share[i]))
@@ -196,8 +208,8 @@ class ThresholdRouter:
         ok = [i for i in range(k) if cand.cost_per_task[i] <= value]
         if not ok:
             raise InputError(
-                f"--budget-per-task {value:g} USD is below the cheapest threshold's train cost "
-                f"per task ({np.nanmin(cand.cost_per_task):.6g} USD)"
+                f"--budget-per-task {value:g} {unit} is below the cheapest threshold's train "
+                f"cost per task ({np.nanmin(cand.cost_per_task):.6g} {unit})"
             )
         return min(ok, key=lambda i: (-cand.quality[i], cand.cost_per_task[i], cand.share[i]))
 
@@ -229,8 +241,9 @@ class ThresholdRouter:
             "cost_usd": None,
             "cost_per_task": None,
         }
-        if m.has_cost:
-            cost = np.where(to_strong, m.cost_usd[:, s], m.cost_usd[:, w])
+        cells = m.axis_cost()
+        if cells is not None:
+            cost = np.where(to_strong, cells[:, s], cells[:, w])
             out["cost_usd"] = float(cost.sum())
             out["cost_per_task"] = float(cost.mean())
         return out
@@ -252,6 +265,7 @@ def tune(
     target_quality: float | None = None,
     budget_per_task: float | None = None,
     seed: int = 0,
+    baseline_by: str = "train",
 ) -> tuple[ThresholdRouter, dict[str, Any]]:
     """Fit a ThresholdRouter for ``strategy`` on train; report train, test and the drift."""
     kind_name, _, signal = strategy.partition(":")
@@ -265,6 +279,11 @@ def tune(
         raise InputError(
             f"--strategy {strategy}: tune takes score_router[:<signal>], cascade[:<signal>] or random"
         )
+    if train.axis != test.axis:
+        raise InputError(
+            f"train and test have different cost axes: train {train.axis!r}, test "
+            f"{test.axis!r}; import both with the same --cost-axis (and --cost-rank)"
+        )
     router = ThresholdRouter(
         signal=signal,
         strong=pair[0] if pair else None,
@@ -274,6 +293,7 @@ def tune(
         budget_per_task=budget_per_task,
         kind=kind,
         seed=seed,
+        baseline_by=baseline_by,
     ).fit(train)
     on_test = router.evaluate(test.select_executors(train.executors))
     drift: dict[str, float | None] = {}
@@ -291,6 +311,7 @@ def tune(
         "train": router.train_,
         "test": on_test,
         "drift": drift,
+        "cost_axis": train.axis,
     }
     return router, result
 

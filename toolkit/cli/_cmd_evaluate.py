@@ -46,6 +46,22 @@ def register(sub: Any) -> None:
         metavar="STRONG,WEAK",
         help="a two-executor pair for APGR/CPT; repeatable (default: single_best and the cheapest)",
     )
+    p.add_argument(
+        "--baseline",
+        metavar="EXECUTOR",
+        help="the executor every comparison is against (single_best; default: the best train "
+        "quality among executors answering at least 95%% of train)",
+    )
+    add_baseline_by(p)
+    p.add_argument(
+        "--parity-target",
+        action="append",
+        type=float,
+        metavar="Q",
+        help="a quality target for parity, as a share of the baseline's quality; repeatable "
+        "(default: 1, 0.95 and 0.9)",
+    )
+    add_overlap_flags(p)
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
     p.add_argument(
         "--bootstrap",
@@ -56,6 +72,49 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_run)
+
+
+def add_baseline_by(p: Any) -> None:
+    """``--baseline-by {train,validation}``, shared by ``evaluate`` and ``tune``."""
+    p.add_argument(
+        "--baseline-by",
+        choices=("train", "validation"),
+        default="train",
+        help="choose the default baseline on all of train, or on a held-out 30%% of it (against "
+        "the winner's curse with many executors; the parity target is then measured on the "
+        "rest); default train",
+    )
+
+
+def add_overlap_flags(p: Any) -> None:
+    """``--allow-overlap`` and ``--dedupe-across-splits``, shared by ``evaluate`` and ``tune``."""
+    p.add_argument(
+        "--allow-overlap",
+        action="store_true",
+        help="go on when train and test share task ids or identical prompts (the JSON then "
+        'has "overlap": {"ids": N, "prompts": M})',
+    )
+    p.add_argument(
+        "--dedupe-across-splits",
+        action="store_true",
+        help="drop from test the tasks whose id or prompt text is also in train",
+    )
+
+
+def guard_overlap(
+    train: OutcomeMatrix, test: OutcomeMatrix, args: argparse.Namespace
+) -> tuple[OutcomeMatrix, dict[str, Any], list[str]]:
+    """(test, JSON additions, notes): exit 2 naming the overlap of train and test, unless
+    --allow-overlap or --dedupe-across-splits."""
+    from toolkit.analysis import check_overlap
+
+    kept, found, notes = check_overlap(
+        train, test, allow=args.allow_overlap, dedupe=args.dedupe_across_splits
+    )
+    extra: dict[str, Any] = {}
+    if args.allow_overlap or args.dedupe_across_splits:
+        extra["overlap"] = found.to_json()
+    return kept, extra, notes
 
 
 def parse_pair(text: str) -> tuple[str, str]:
@@ -100,10 +159,21 @@ def _run(args: argparse.Namespace) -> int:
     else:
         raise InputError("give FILE (with --test-fraction), or both --train A and --test B")
     pairs = [parse_pair(x) for x in args.pair or []]
+    test, extra, overlap_notes = guard_overlap(train, test, args)
     result = evaluate(
-        train, test, strategies=args.strategy, pairs=pairs, seed=args.seed, n_boot=args.bootstrap
+        train,
+        test,
+        strategies=args.strategy,
+        pairs=pairs,
+        seed=args.seed,
+        n_boot=args.bootstrap,
+        baseline=args.baseline,
+        baseline_by=args.baseline_by,
+        **({"parity_targets": args.parity_target} if args.parity_target else {}),
     )
     result["split"] = how
+    result.update(extra)
+    result["notes"] = [*overlap_notes, *result["notes"]]
     if Path(test_source).is_dir():
         result["live"] = summarize_live(test_source, task_ids=[str(t) for t in test.task_ids])
     if args.json:
@@ -134,14 +204,24 @@ def _params(p: Any) -> str:
     return " ".join(items)
 
 
+def _chosen(how: Any) -> str:
+    return {
+        "given": "given with --baseline",
+        "validation": "best on a held-out part of train",
+    }.get(str(how), "best train quality")
+
+
 def format_text(r: dict[str, Any]) -> str:
     """A readable summary of an evaluation (the JSON holds everything)."""
-    unit = "USD" if r.get("cost_axis") == "usd" else "strong calls"
+    from toolkit.analysis import COST_UNITS
+
+    unit = COST_UNITS.get(str(r.get("cost_axis")), str(r.get("cost_axis")))
+    best = r["single_best"]
     lines = [
         f"train {r['n_train']} tasks, test {r['n_test']} tasks ({r.get('split', '')}); seed {r['seed']}",
         f"cost axis: {unit}",
-        f"single_best: {r['single_best']['name']} quality {_f(r['single_best']['quality'])} "
-        f"cost {_f(r['single_best']['cost_usd'])}",
+        f"single_best (the baseline, {_chosen(best.get('chosen_by'))}): {best['name']} "
+        f"quality {_f(best['quality'])} cost {_f(best['cost_usd'])}",
         "",
         "Frontier (test):",
     ]
@@ -162,17 +242,27 @@ def format_text(r: dict[str, Any]) -> str:
                 f"  {s['name']:<40} q {_f(s['quality'])} [{_f(lo)}, {_f(hi)}]  cost {_f(s['cost_usd'])}"
                 f"  p {_f(s['p_value_vs_single_best'], 2)}"
             )
-    lines += ["", "Savings at parity with single_best (setting chosen on train):"]
+    lines += [
+        "",
+        "Savings at parity with single_best (setting chosen on train: its train quality is at "
+        "least target x the baseline's; holds: its test quality is at least target x the "
+        "baseline's test quality):",
+    ]
     for p in r["parity"]:
+        target = f"Q {_f(p.get('target', 1.0))}"
         if p["reached"]:
             lo, hi = p["cost_ratio_ci"]
+            holds = "holds on test" if p.get("holds_on_test") else "does not hold on test"
             lines.append(
-                f"  {p['strategy']:<28} {_params(p['params']):<40} q {_f(p['test_quality'])}  "
-                f"cost ratio {_f(p['cost_ratio'])} [{_f(lo)}, {_f(hi)}]"
+                f"  {p['strategy']:<28} {target:<7} {_params(p['params']):<40} "
+                f"q {_f(p['test_quality'])}  cost ratio {_f(p['cost_ratio'])} "
+                f"[{_f(lo)}, {_f(hi)}]  {holds}"
             )
         else:
-            lines.append(f"  {p['strategy']:<28} not reached on train")
+            lines.append(f"  {p['strategy']:<28} {target:<7} not reached on train")
     lines += ["", "AIQ: " + ", ".join(f"{k} {_f(v)}" for k, v in r["aiq"].items())]
+    if r.get("aiq_means"):
+        lines.append(f"  ({r['aiq_means']})")
     if r["two_executor"]:
         lines += ["", "Two executors (APGR over the strong share; CPT as a share of tasks):"]
         for t in r["two_executor"]:
@@ -188,6 +278,9 @@ def format_text(r: dict[str, Any]) -> str:
                 f"  {s['name']:<40} q {_f(s['quality'])}  cost {_f(s['cost_usd'])}  "
                 f"p50 {_f(s['latency_p50_s'])} s  p95 {_f(s['latency_p95_s'])} s"
             )
+    if "overlap" in r:
+        o = r["overlap"]
+        lines += ["", f"Overlap of train and test: {o['ids']} ids, {o['prompts']} prompts"]
     for n in r.get("notes", []):
         lines.append(f"note: {n}")
     return "\n".join(lines)

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from toolkit.cli._cmd_evaluate import add_baseline_by, add_overlap_flags
+
 
 def register(sub: Any) -> None:
     """Add ``toolkit tune``."""
@@ -37,8 +39,13 @@ def register(sub: Any) -> None:
     )
     target.add_argument("--target-quality", type=float, metavar="Q", help="lowest share reaching Q")
     target.add_argument(
-        "--budget-per-task", type=float, metavar="USD", help="best quality within USD"
+        "--budget-per-task",
+        type=float,
+        metavar="USD",
+        help="best quality within USD per task (rank units on a rank cost axis)",
     )
+    add_baseline_by(p)
+    add_overlap_flags(p)
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument(
         "--json", action="store_true", help='print {"threshold", "train", "test", "drift"}'
@@ -52,12 +59,14 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from toolkit.analysis import COST_UNITS
     from toolkit.analysis._evaluate import to_json
     from toolkit.analysis._tune import tune, write_spec_snippet
-    from toolkit.cli._cmd_evaluate import load_side, parse_pair
+    from toolkit.cli._cmd_evaluate import guard_overlap, load_side, parse_pair
 
     train, _ = load_side(args.train, "train")
     test, _ = load_side(args.test, "test")
+    test, extra, notes = guard_overlap(train, test, args)
     router, result = tune(
         train,
         test,
@@ -67,7 +76,11 @@ def _run(args: argparse.Namespace) -> int:
         target_quality=args.target_quality,
         budget_per_task=args.budget_per_task,
         seed=args.seed,
+        baseline_by=args.baseline_by,
     )
+    result.update(extra)
+    if notes:
+        result["notes"] = notes
     if args.write_spec:
         fit_run = str(args.train) if Path(args.train).is_dir() else None
         out = write_spec_snippet(args.write_spec, router, fit_run=fit_run, source=str(args.train))
@@ -79,7 +92,9 @@ def _run(args: argparse.Namespace) -> int:
         f"{result['strategy']}: {result['strong']} (strong) vs {result['weak']} (weak); "
         f"threshold {result['threshold']:.6g} for {result['target']}"
     )
-    print(f"{'':8}{'strong share':>14}{'quality':>10}{'cost USD':>12}{'cost/task':>12}")
+    unit = COST_UNITS.get(result["cost_axis"], result["cost_axis"])
+    print(f"cost axis: {unit}")
+    print(f"{'':8}{'strong share':>14}{'quality':>10}{'cost':>12}{'cost/task':>12}")
     for name in ("train", "test", "drift"):
         row = result[name]
         cells = [
@@ -89,4 +104,6 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{name:<8}{cells[0]:>14}{cells[1]:>10}{cells[2]:>12}{cells[3]:>12}")
     if args.write_spec:
         print(f"wrote {result['spec']}")
+    for note in notes:
+        print(f"note: {note}")
     return 0

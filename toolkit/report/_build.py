@@ -93,8 +93,16 @@ class Analysis:
 
     @property
     def cost_axis(self) -> str:
-        """``usd``, or ``strong_share`` when the outcomes have no cost (RouteLLM data)."""
+        """``usd``, ``tokens`` (USD estimated from token counts), ``rank`` or ``strong_share``
+        (no cost: RouteLLM data)."""
         return str(self.evaluation.get("cost_axis", "usd"))
+
+    @property
+    def in_dollars(self) -> bool:
+        """True when the cost fields are dollars (the ``usd`` and ``tokens`` axes)."""
+        from toolkit.analysis import MONEY_AXES
+
+        return self.cost_axis in MONEY_AXES
 
     def row(self, name: str) -> StrategyRow:
         """The first row of a strategy (its first setting)."""
@@ -280,10 +288,15 @@ def analyze(
 ) -> Analysis:
     """Evaluate the offline strategies, summarise the live ones, pick the table's rows and
     project the month (all numbers from ``toolkit.analysis``)."""
-    from toolkit.analysis import evaluate
+    from toolkit.analysis import MONEY_AXES, evaluate
 
     evaluation = evaluate(
-        inputs.train, inputs.test, strategies=strategies, seed=seed, n_boot=n_boot
+        inputs.train,
+        inputs.test,
+        strategies=strategies,
+        seed=seed,
+        n_boot=n_boot,
+        baseline=baseline,
     )
     base_name = baseline or str(evaluation["single_best"]["name"])
     offline = list(evaluation["strategies"])
@@ -310,7 +323,7 @@ def analyze(
         )
     rows = _rows(evaluation, offline, live, base_name)
     projection = None
-    if evaluation.get("cost_axis", "usd") == "usd":
+    if evaluation.get("cost_axis", "usd") in MONEY_AXES:
         projection = project(
             labelled(rows),
             baseline=base_name,
@@ -319,8 +332,8 @@ def analyze(
         )
     elif mix is not None:
         raise InputError(
-            "--mix: these outcomes have no dollar cost (RouteLLM data), so there is no monthly "
-            "projection to weight"
+            f"--mix: these outcomes have no dollar cost (cost axis "
+            f"{evaluation.get('cost_axis')!r}), so there is no monthly projection to weight"
         )
     return Analysis(
         evaluation=evaluation,
@@ -363,7 +376,7 @@ def _rows(
     parity = {
         _key(str(p["strategy"]), p.get("params"))
         for p in evaluation.get("parity", [])
-        if p.get("reached")
+        if p.get("reached") and p.get("target", 1.0) == 1.0
     }
     counts: dict[str, int] = {}
     for s in offline:

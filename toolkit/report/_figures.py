@@ -66,7 +66,12 @@ def color(i: int) -> str:
 
 def money_axis(ax: Axes, axis: str, cost_axis: str) -> None:
     """Label a cost axis in dollars, or as the strong-call share when cost is unknown."""
-    text = "cost per task (USD)" if cost_axis == "usd" else "share of calls to the strong executor"
+    from toolkit.analysis import COST_UNITS
+
+    text = {
+        "strong_share": "share of calls to the strong executor",
+        "rank": "cost per task (rank units: cheapest executor 1)",
+    }.get(cost_axis, f"cost per task ({COST_UNITS.get(cost_axis, cost_axis)})")
     (ax.set_xlabel if axis == "x" else ax.set_ylabel)(text)
 
 

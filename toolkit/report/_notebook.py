@@ -480,7 +480,8 @@ def threshold_sweep(
     Each curve routes the test tasks with router score >= threshold to ``strong`` (a cascade
     skips ``weak`` for them, as the live cascade does), at every distinct threshold: the points of
     ``toolkit.analysis.threshold_curve``, with the cost per task at the same thresholds.
-    ``strong``/``weak`` default as in ``toolkit tune`` (best and cheapest on train).
+    ``strong``/``weak`` default as in ``toolkit tune`` (the baseline, and the best executor
+    costing at most a fifth of it).
     """
     import pandas as pd
 
@@ -510,15 +511,13 @@ def threshold_sweep(
             dtype=np.float64,
         )
     if strong_name is None or weak_name is None:
+        from toolkit.analysis import choose_baseline, default_weak
+
         q = train.score.mean(axis=0)
-        c = train.cost_usd.mean(axis=0) if train.has_cost else np.zeros(train.n_executors)
-        s_j = (
-            train.index(strong_name)
-            if strong_name
-            else min(range(len(q)), key=lambda j: (-q[j], c[j], j))
-        )
-        rest = [j for j in range(len(q)) if j != s_j]
-        w_j = train.index(weak_name) if weak_name else min(rest, key=lambda j: (c[j], -q[j], j))
+        cells = train.axis_cost()
+        c = np.zeros(train.n_executors) if cells is None else cells.mean(axis=0)
+        s_j = train.index(strong_name) if strong_name else choose_baseline(train, c).index
+        w_j = train.index(weak_name) if weak_name else default_weak(q, c, s_j)
         strong_name, weak_name = train.executors[s_j], train.executors[w_j]
     s, w = test.index(strong_name), test.index(weak_name)
     s_score, w_score = test.score[:, s], test.score[:, w]

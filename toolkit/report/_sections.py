@@ -43,13 +43,28 @@ def usd(value: Any) -> str:
     return "-" + text if v < 0 else text
 
 
+#: What the cost axis is, in the report's facts.
+AXIS_TEXT = {
+    "usd": "USD (cost_usd of every call at the recorded prices)",
+    "tokens": "USD (estimated from tokens): token counts priced per model",
+    "rank": "rank units: a call costs its executor's price rank, cheapest 1; these outcomes "
+    "carry no cost",
+    "strong_share": "share of calls to the strong executor: these outcomes carry no cost",
+}
+
+
 def cost_text(value: Any, axis: str, *, per_task: bool) -> str:
-    """A cost cell: dollars, or strong-call counts/shares when cost is unknown."""
-    if axis == "usd":
+    """A cost cell: dollars (``usd``, ``tokens``), rank units, or strong-call counts/shares
+    when cost is unknown."""
+    from toolkit.analysis import MONEY_AXES
+
+    if axis in MONEY_AXES:
         return usd(value)
     if value is None:
         return "n/a"
     v = float(value)
+    if axis == "rank":
+        return f"{v:.4g} rank units"
     return f"{100 * v:.1f}% strong" if per_task else f"{v:.4g} strong calls"
 
 
@@ -134,10 +149,12 @@ def _facts(report: CostReport) -> list[Block]:
     inputs, a = report.inputs, report.analysis
     ev = a.evaluation
     m = inputs.matrix
-    baseline_how = (
-        "best single executor on train quality (single_best)"
-        if a.baseline == ev["single_best"]["name"]
-        else "given with --baseline"
+    baseline_how = {
+        "given": "given with --baseline",
+        "validation": "best single executor on a held-out part of train (single_best)",
+    }.get(
+        str(ev["single_best"].get("chosen_by")),
+        "best train quality among executors answering at least 95% of train (single_best)",
     )
     rows = [
         (
@@ -153,9 +170,7 @@ def _facts(report: CostReport) -> list[Block]:
         ("Local compute hourly rate", inputs.hourly_rate_text()),
         (
             "Cost axis",
-            "USD (cost_usd of every call at the recorded prices)"
-            if a.cost_axis == "usd"
-            else "share of calls to the strong executor: these outcomes carry no cost",
+            AXIS_TEXT.get(a.cost_axis, a.cost_axis),
         ),
         ("Routing costs", _routing_cost_statement(inputs)),
         (
@@ -286,10 +301,13 @@ def _frontier_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
         prow = []
         for p in parity:
             ci = p.get("cost_ratio_ci") or [None, None]
+            holds = p.get("holds_on_test")
             prow.append(
                 (
                     str(p["strategy"]),
+                    num(p.get("target", 1.0), 2),
                     "yes" if p.get("reached") else "no",
+                    "n/a" if holds is None else ("yes" if holds else "no"),
                     _params(p.get("params")),
                     num(p.get("test_quality")),
                     cost_text(_per_task(p.get("test_cost_usd"), n), a.cost_axis, per_task=True),
@@ -301,7 +319,9 @@ def _frontier_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
             Table(
                 (
                     "strategy",
-                    "reached",
+                    "target Q",
+                    "reached on train",
+                    "holds on test",
                     "setting",
                     "test quality",
                     "cost per task",
@@ -309,22 +329,26 @@ def _frontier_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
                 ),
                 tuple(prow),
                 caption=(
-                    f"Savings at parity: the cheapest setting whose train quality matches "
-                    f"{ev['single_best']['name']} (single_best); cost ratio = its test cost / "
-                    "single_best's"
+                    "Savings at parity: per quality target Q, the cheapest setting whose train "
+                    f"quality is at least Q x {ev['single_best']['name']}'s (single_best, the "
+                    "baseline); it holds on test when its test quality is at least Q x the "
+                    "baseline's test quality; cost ratio = its test cost / single_best's"
                 ),
-                numeric=(False, False, False, True, True, True),
+                numeric=(False, True, False, False, False, True, True, True),
             )
         )
     extra = []
     for fam, v in sorted(ev.get("aiq", {}).items()):
         extra.append((str(fam), num(v)))
     if extra:
+        from toolkit.analysis import AIQ_MEANS
+
         blocks.append(
             Table(
                 ("strategy family", "AIQ"),
                 tuple(extra),
-                caption="AIQ: mean quality of each family's hull between the cheapest and the dearest single executor",
+                caption=str(ev.get("aiq_means") or AIQ_MEANS)
+                + ". Single executors and the oracle are shown with their quality and cost above.",
                 numeric=(False, True),
             )
         )
@@ -383,7 +407,7 @@ def _breakdown_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
     blocks: list[Block] = [Heading(2, "Cost breakdown", "breakdown")]
     # Executors x categories, from the outcome matrix.
     blocks.append(Heading(3, "By executor and task category", "by-executor-category"))
-    if axis == "usd":
+    if a.in_dollars:
         series = []
         rows = []
         for j, e in enumerate(test.executors):
@@ -439,7 +463,7 @@ def _breakdown_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
                 f" (q {num(x.get('quality'), 2)}, n {x.get('n')})"
             )
         srows.append((r.label, *cells))
-    if axis == "usd" and sseries:
+    if a.in_dollars and sseries:
         blocks.append(
             Image(
                 "cost_by_strategy_category.png",
@@ -477,7 +501,7 @@ def _breakdown_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
     parts = sorted({e for lv in a.live for e in lv.cost_by_executor})
     names = [str(lv.entry["name"]) for lv in a.live]
     values = [[lv.cost_by_executor.get(p, 0.0) for p in parts] for lv in a.live]
-    if axis == "usd" and parts:
+    if a.in_dollars and parts:
         blocks.append(
             Image(
                 "cost_by_executor_live.png",
