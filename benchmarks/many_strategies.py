@@ -9,7 +9,8 @@ the timing is of the evaluation, not of fitting a text model.
 Timed, per run (the median of ``--repeat`` runs is reported): exactly what
 ``toolkit.analysis.evaluate`` does once its signals are fitted. ``EvalData.prepare``;
 ``build_settings`` with the toolkit's default grids: 11 singles, the oracle, 21 random mixes,
-and per signal 25 score-router lambdas and 22 cascade thresholds (221 settings); then
+and per signal its score-router lambdas (the switching points of its train predictions, at
+most 200) and 22 cascade thresholds (up to 921 settings); then
 ``assemble``: every metric, paired bootstrap CIs with B = 1000 resamples, p-values, frontier,
 AIQ, parity and the ten two-executor APGR curves (random, oracle, and a score router and a
 cascade per signal) with their CIs; then the JSON text. Target: under 3 s in total.
@@ -143,8 +144,15 @@ def main(argv: list[str] | None = None) -> int:
         floor_times.append(time.perf_counter() - t0)
     t_floor = median(floor_times)
 
+    from toolkit.analysis import lambda_grid
+
+    cbar = train.cost_usd.mean(axis=0)
     details: dict[str, Any] = {
         "settings": n_settings,
+        "lambdas_per_signal": {
+            sig: len(lambda_grid(pair[0], cbar, list(matrix.executors)))
+            for sig, pair in preds.items()
+        },
         "two_executor_curves": n_curves,
         "n_train": train.n_tasks,
         "n_test": test.n_tasks,

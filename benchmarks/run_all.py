@@ -50,6 +50,8 @@ BENCHMARKS = (
     # the 100-threshold pandas loop takes 30-100 s: timed on 20 of them, extrapolated (said so)
     Bench("threshold_sweep", ("--repeats", "5", "--loop-timed", "20", "--loop-repeats", "3"), 300),
     Bench("many_strategies", ("--repeat", "3"), 240),
+    # fits tfidf_logreg and knn from text at issue 14's sizes: one run, a few minutes
+    Bench("evaluate_default", ("--repeat", "1"), 600),
     Bench("runner_overhead", ("--repeat", "3"), 300),
     # 2,000 calls at 32 and 64; 6.25 s of the ideal rate at 1 and 8 (63 and 500 calls)
     Bench("concurrency_scaling", ("--repeat", "3", "--max-seconds", "6.25"), 420),

@@ -23,6 +23,7 @@ FIGURES: dict[str, dict[str, str]] = {
         "speedup_vs_routellm_loop": AT_LEAST,
     },
     "many_strategies": {"evaluate_settings_s": AT_MOST},
+    "evaluate_default": {"evaluate_600x2_s": AT_MOST, "evaluate_600x11_s": AT_MOST},
     "runner_overhead": {"toolkit_share_of_bare_throughput": AT_LEAST},
     "concurrency_scaling": {"toolkit_share_of_bare_worst_level": AT_LEAST},
     "local_throughput": {"toolkit_share_of_direct_tokens_per_s": AT_LEAST},

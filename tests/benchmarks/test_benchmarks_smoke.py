@@ -34,11 +34,28 @@ def test_many_strategies_quick_evaluates_at_least_200_settings() -> None:
     assert ran.returncode == 0, ran.stderr[-2000:]
     check_figures("many_strategies", ran.out["figures"])
     d = ran.out["details"]
-    # 11 singles + oracle + 21 random mixes + 4 signals x (25 lambdas + 22 thresholds)
-    assert d["settings"] == 221
+    # 11 singles + oracle + 21 random mixes + 4 signals x (their lambdas + 22 thresholds);
+    # a signal's lambdas are its switching points, at most 200
+    assert d["settings"] == 33 + sum(d["lambdas_per_signal"].values()) + 4 * 22
+    assert all(2 <= k <= 200 for k in d["lambdas_per_signal"].values())
+    assert d["settings"] >= 200
     assert d["two_executor_curves"] == 10
     assert d["n_boot"] == 50 and d["n_train"] + d["n_test"] == 600
     assert "synthetic" in ran.out["data"]
+
+
+def test_evaluate_default_quick_times_evaluate_and_the_fits() -> None:
+    ran = run_script("evaluate_default", "--quick")
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    check_figures("evaluate_default", ran.out["figures"])
+    assert "synthetic" in ran.out["data"]
+    for size in ran.out["details"]["sizes"].values():
+        assert size["n_train"] + size["n_test"] == 600
+        assert size["settings"] > size["n_executors"]  # every default family was evaluated
+        assert size["evaluate_s"] > 0 and size["signal_fitting_s"] > 0
+        assert size["ratio_to_signal_fitting"] == pytest.approx(
+            size["evaluate_s"] / size["signal_fitting_s"]
+        )
 
 
 def test_runner_overhead_quick_runs_both_ways_and_the_fake() -> None:

@@ -79,10 +79,8 @@ def split_outcomes(
         raise InputError(f"{n} task(s): too few to split into train and test")
     n_test = min(n - 1, max(1, round(test_fraction * n)))
     perm = np.random.default_rng(seed).permutation(n)
-    test_mask = np.zeros(n, dtype=bool)
-    test_mask[perm[:n_test]] = True
-    # identical prompts stay on one side (the side of the first of them drawn)
-    test_mask = group_split_mask(matrix.text, test_mask, perm)
+    # identical prompts stay on one side
+    test_mask = group_split_mask(matrix.text, n_test, perm)
     if test_mask.all() or not test_mask.any():
         raise InputError(
             f"{n} tasks share too few distinct prompts to split into train and test "

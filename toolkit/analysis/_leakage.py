@@ -102,21 +102,32 @@ def check_overlap(
 
 
 def group_split_mask(
-    text: np.ndarray[Any, np.dtype[Any]],
-    test_mask: np.ndarray[Any, Any],
-    order: np.ndarray[Any, Any],
+    text: np.ndarray[Any, np.dtype[Any]], n_test: int, order: np.ndarray[Any, Any]
 ) -> np.ndarray[Any, np.dtype[np.bool_]]:
-    """A random split's test mask with each group of identical (non-empty) prompts moved to
-    the side of its first member in ``order`` (the split's permutation), so no prompt is on
-    both sides. Tasks with unique prompts keep their side."""
-    out = np.asarray(test_mask, dtype=bool).copy()
-    side: dict[str, bool] = {}
-    for i in order:
+    """A random split's test mask that keeps each group of identical (non-empty) prompts on
+    one side. ``order`` is the split's permutation: groups are taken in the order of their
+    first task's (in row order) place in it, whole, until the test side holds ``n_test`` tasks
+    or more, so a group's chance of landing in test does not grow with its size. Without
+    repeated prompts this is the plain ``order[:n_test]``."""
+    n = len(text)
+    place = np.empty(n, dtype=np.intp)
+    place[np.asarray(order)] = np.arange(n)
+    members: dict[str, list[int]] = {}
+    groups: list[list[int]] = []
+    for i in range(n):
         t = str(text[i])
         if not t.strip():
-            continue
-        if t in side:
-            out[i] = side[t]
+            groups.append([i])
+        elif t in members:
+            members[t].append(i)
         else:
-            side[t] = bool(out[i])
+            members[t] = [i]
+            groups.append(members[t])
+    out = np.zeros(n, dtype=bool)
+    taken = 0
+    for g in sorted(groups, key=lambda g: int(place[g[0]])):
+        if taken >= n_test:
+            break
+        out[g] = True
+        taken += len(g)
     return out

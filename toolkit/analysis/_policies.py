@@ -35,6 +35,8 @@ DEFAULT_SIGNALS = ("tfidf_logreg", "knn")
 SHARE_GRID = np.linspace(0.0, 1.0, 21)
 #: At most this many lambdas per signal (every switching point when there are fewer).
 MAX_LAMBDAS = 200
+#: Each switching point of the lambda grid is taken this much (relatively) above the crossing.
+NUDGE = 1e-9
 OOF_FOLDS = 5
 
 
@@ -363,7 +365,8 @@ def lambda_grid(
     lines p - lambda x c cross: at min over cheaper k of (p_cur - p_k) / (c_cur - c_k). Walking
     each task's upper envelope this way gives every switching point; between two of them no
     choice changes, and at one the tie goes to the cheaper executor, so a setting at each
-    switching point (plus lambda = 0) reaches every distinct routing of the train tasks. With
+    switching point (plus lambda = 0; each nudged up by :data:`NUDGE`, relatively) reaches every
+    distinct routing of the train tasks. With
     more than ``limit`` values, ``limit`` are kept, evenly spread in rank (0 always).
     """
     n, m = predicted.shape
@@ -395,7 +398,9 @@ def lambda_grid(
         live = live_go
     if not found:
         return [0.0]
-    values = np.unique(np.concatenate(found))
+    # one part in 1e9 above each switching point, so that float rounding at the crossing
+    # cannot leave the switch undone
+    values = np.unique(np.concatenate(found)) * (1.0 + NUDGE)
     values = values[values > 0]
     if len(values) > limit - 1:
         keep = np.unique(np.round(np.linspace(0, len(values) - 1, limit - 1)).astype(np.intp))
