@@ -422,6 +422,14 @@ class Registry:
                 self._source.pop()
 
 
+def _subclasses(config: Any, module: str, name: str) -> bool:
+    """True when ``config`` is a subclass of ``module.name``. The registry sits below every
+    layer, so it looks the base up among the loaded modules instead of importing it: a class
+    that subclasses it has loaded its module already."""
+    base = getattr(sys.modules.get(module), name, None)
+    return isinstance(config, type) and isinstance(base, type) and issubclass(config, base)
+
+
 def _same_definition(a: Any, b: Any) -> bool:
     """True for the same object, or the same definition run again (a re-run notebook cell)."""
     if a is b:
@@ -500,9 +508,7 @@ def executor(
     """
 
     def wrap(fn: F) -> F:
-        from toolkit.models._config import ExecutorBase
-
-        if not (isinstance(config, type) and issubclass(config, ExecutorBase)):
+        if not _subclasses(config, "toolkit.models._config", "ExecutorBase"):
             raise PluginError(
                 f"executor {kind!r}: config must subclass toolkit.models.ExecutorBase "
                 f"(it brings name, fallbacks, retries and limits), got {config!r}"
@@ -554,9 +560,7 @@ def strategy(
     """
 
     def wrap(fn: F) -> F:
-        from toolkit.strategies._base import StrategyConfig
-
-        if not (isinstance(config, type) and issubclass(config, StrategyConfig)):
+        if not _subclasses(config, "toolkit.strategies._base", "StrategyConfig"):
             raise PluginError(
                 f"strategy {kind!r}: config must subclass toolkit.strategies.StrategyConfig, "
                 f"got {config!r}"

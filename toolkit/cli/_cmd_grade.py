@@ -24,8 +24,7 @@ def _run(args: argparse.Namespace) -> int:
     import asyncio
 
     from toolkit._errors import InputError, located
-    from toolkit.grading import grade_many
-    from toolkit.grading._answers import read_answers
+    from toolkit.grading import grade_many, read_answers
     from toolkit.tasks import load_tasks
 
     tasks = load_tasks(*args.tasks)

@@ -6,6 +6,7 @@ parallel; ``run_sandboxed`` runs untrusted Python in the code sandbox (Linux onl
 
 from __future__ import annotations
 
+from toolkit.grading._answers import read_answers
 from toolkit.grading._api import RegisteredGrader, grade, grade_many, grader_for, uses_judge
 from toolkit.grading._code import build_program, strip_fences
 from toolkit.grading._grade import Grade, Grader
@@ -36,6 +37,7 @@ __all__ = [
     "judge_prompt",
     "normalize_text",
     "parse_verdict",
+    "read_answers",
     "run_sandboxed",
     "sandbox_protections",
     "strip_fences",

@@ -14,8 +14,7 @@ from toolkit._errors import InputError, ToolkitError
 from toolkit._types import Executor
 from toolkit.grading._grade import Grade, Grader, task_error
 from toolkit.registry import REGISTRY, Entry
-from toolkit.tasks import Task
-from toolkit.tasks._grader_specs import parse_grader_args, task_problems
+from toolkit.tasks import Task, parse_grader_args, task_problems
 
 
 class RegisteredGrader:

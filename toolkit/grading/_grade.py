@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 from toolkit._errors import InputError, located
 from toolkit._types import Call
-from toolkit.tasks._task import Task
+from toolkit.tasks import Task
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import random
 import re
 from collections.abc import Callable
 
-from toolkit.tasks._task import GraderRef, Task
+from toolkit.tasks import GraderRef, Task
 
 GENERATED = {"generated": True, "generator": "toolkit.lab._orchestrator_tasks"}
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit._errors import InputError, located
-from toolkit.tasks._task import Task
+from toolkit.tasks import Task
 
 LABELS_FILE = "specialist-labels.joblib"
 KIND_FILE = "specialist-kind.joblib"

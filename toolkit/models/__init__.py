@@ -8,6 +8,7 @@ from toolkit.models._budget import Budget, Reservation
 from toolkit.models._build import (
     BuildContext,
     ExecutionContext,
+    attach_local_server,
     build_executors,
     local_models,
     uses_local_server,
@@ -28,8 +29,9 @@ from toolkit.models._knob import (
     task_model_override,
 )
 from toolkit.models._litellm import aclose_clients, import_litellm, litellm_version, run_coroutine
-from toolkit.models._llm import LLMExecutor
+from toolkit.models._llm import LOCAL_PREFIX, LLMExecutor
 from toolkit.models._local_server import LocalServer, gemma_path, local_server_available
+from toolkit.models._policies import PolicyExecutor
 from toolkit.models._prices import ModelPrice, ModelSpec, PriceTable, UnpricedModelError, model_spec
 from toolkit.models._specialist import SpecialistExecutor, fit_specialist
 from toolkit.models._tool import ToolExecutor, solve_arithmetic
@@ -37,6 +39,7 @@ from toolkit.models._tool import ToolExecutor, solve_arithmetic
 __all__ = [
     "CACHE_DIR_ENV",
     "DEFAULT_LOCAL_ALIAS",
+    "LOCAL_PREFIX",
     "MODEL_ENV",
     "RESOLVED_MODEL_ENV",
     "Budget",
@@ -51,6 +54,7 @@ __all__ = [
     "ModelPrice",
     "ModelSpec",
     "NeedsLocalServer",
+    "PolicyExecutor",
     "PriceTable",
     "Profile",
     "ProviderError",
@@ -60,6 +64,7 @@ __all__ = [
     "ToolExecutor",
     "UnpricedModelError",
     "aclose_clients",
+    "attach_local_server",
     "build_executors",
     "default_cache_path",
     "fit_specialist",

@@ -20,7 +20,7 @@ from toolkit._types import Call, Request
 from toolkit.models._config import ExecutorConfig
 from toolkit.models._failures import ExecutorError
 from toolkit.models._tool import InProcessExecutor
-from toolkit.tasks._task import Task
+from toolkit.tasks import Task
 
 FORMAT = "toolkit-specialist"
 FORMAT_VERSION = 1

@@ -35,9 +35,8 @@ from toolkit.orchestration._handoff import (
 from toolkit.orchestration._plan import Plan, Step, topological_order
 from toolkit.orchestration._routing import StepRouter, normalize_label
 from toolkit.orchestration._tokens import model_window
-from toolkit.strategies._base import StrategyContext
-from toolkit.strategies._single import call_error
-from toolkit.tasks._task import Task
+from toolkit.strategies import StrategyContext, call_error
+from toolkit.tasks import Task
 
 State = Literal["pending", "running", "done", "failed", "skipped"]
 

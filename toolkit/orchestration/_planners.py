@@ -24,9 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from toolkit._types import Call
 from toolkit.orchestration._plan import Plan, PlanError, graph_problems, parse_plan, plan_schema
 from toolkit.orchestration._templates import TemplateSettings, template_plan
-from toolkit.strategies._base import PlannedCall, StrategyContext, make_request
-from toolkit.strategies._single import call_error
-from toolkit.tasks._task import Task
+from toolkit.strategies import PlannedCall, StrategyContext, call_error, make_request
+from toolkit.tasks import Task
 
 #: Checks a parsed plan against the run (executors, routing); returns problems.
 Check = Callable[[Plan], list[str]]

@@ -11,9 +11,8 @@ from typing import Any
 
 from toolkit._errors import InputError
 from toolkit.orchestration._plan import Plan, Step
-from toolkit.strategies._base import StrategyContext
-from toolkit.strategies._rules import Rule, cheapest_with, registry_from_context
-from toolkit.tasks._task import Task
+from toolkit.strategies import Rule, StrategyContext, cheapest_with, registry_from_context
+from toolkit.tasks import Task
 
 
 def normalize_label(text: str) -> str:

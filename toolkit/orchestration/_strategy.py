@@ -34,14 +34,14 @@ from toolkit.orchestration._planners import (
     TemplatePlannerConfig,
 )
 from toolkit.orchestration._routing import StepRouter
-from toolkit.strategies._base import (
+from toolkit.strategies import (
     PlannedCall,
+    Rule,
     StrategyConfig,
     StrategyContext,
     register_strategy,
 )
-from toolkit.strategies._rules import Rule
-from toolkit.tasks._task import Task
+from toolkit.tasks import Task
 
 PlannerConfig = Annotated[
     TemplatePlannerConfig | LLMPlannerConfig | DataPlannerConfig, Field(discriminator="kind")

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from toolkit.orchestration._plan import Plan, PlanError, Step
-from toolkit.tasks._task import Task
+from toolkit.tasks import Task
 
 
 class PartRole(BaseModel):

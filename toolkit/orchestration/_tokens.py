@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from toolkit._errors import ToolkitError
 from toolkit._types import Executor, Request
-from toolkit.strategies._routed_common import unwrap
+from toolkit.strategies import unwrap
 
 LOCAL_PREFIX = "local/"
 

@@ -220,9 +220,7 @@ def import_run(path: Path, opts: ImportOptions) -> OutcomeMatrix:
                 "--format run drops tasks only (a bare --drop-incomplete)",
             )
         )
-    from toolkit.outcomes._run import matrix_from_run
-
-    return matrix_from_run(path, drop_incomplete=bool(opts.drop_incomplete))
+    return OutcomeMatrix.from_run(path, drop_incomplete=bool(opts.drop_incomplete))
 
 
 def refuse(

@@ -17,7 +17,7 @@ from toolkit._errors import InputError, located
 if TYPE_CHECKING:
     import pandas as pd
 
-    from toolkit.tasks._task import Task
+    from toolkit.tasks import Task
 
 FloatArray = npt.NDArray[np.float64]
 StrArray = npt.NDArray[np.object_]
@@ -423,9 +423,9 @@ class OutcomeMatrix:
         the text is read best-effort from the task files named in the manifest's spec, and is
         ``""`` (with a note) where it cannot be found. Rows of other strategies are ignored.
         """
-        from toolkit.outcomes._run import matrix_from_run
+        from toolkit.outcomes._run import run_cells
 
-        return matrix_from_run(Path(root), tasks=tasks, drop_incomplete=drop_incomplete)
+        return cls(**run_cells(Path(root), tasks=tasks, drop_incomplete=drop_incomplete))
 
     def describe(self) -> str:
         """One line: tasks, executors, categories, splits."""

@@ -471,8 +471,7 @@ def import_zeroeval(path: Path, opts: ImportOptions) -> OutcomeMatrix:
     import asyncio
 
     from toolkit.grading import grade_many
-    from toolkit.tasks import Task
-    from toolkit.tasks._task import GraderRef
+    from toolkit.tasks import GraderRef, Task
 
     refuse(opts, "zeroeval", pickle=True, score_scale=True, scorer=False)
     table = read_files(path, kinds=("json",), what="ZeroEval result files")

@@ -13,20 +13,20 @@ import numpy as np
 import numpy.typing as npt
 
 from toolkit._errors import InputError, located
-from toolkit.outcomes._matrix import OutcomeMatrix
 from toolkit.runs import RESULTS, read_manifest, read_results, sole_executor
 
 if TYPE_CHECKING:
-    from toolkit.tasks._task import Task
+    from toolkit.tasks import Task
 
 
-def matrix_from_run(
+def run_cells(
     root: Path,
     *,
     tasks: Sequence[Task] | Mapping[str, str] | None = None,
     drop_incomplete: bool = False,
-) -> OutcomeMatrix:
-    """Build the matrix from a run's ``single:<executor>`` rows (see OutcomeMatrix.from_run)."""
+) -> dict[str, Any]:
+    """The fields of a run's outcome matrix, from its single-executor rows: what
+    ``OutcomeMatrix.from_run`` builds the matrix from (this module sits below the class)."""
     manifest = read_manifest(root)
     results = read_results(root)
     singles = [(r, e) for r in results if (e := sole_executor(r)) is not None]
@@ -120,7 +120,7 @@ def matrix_from_run(
         out: npt.NDArray[np.object_] = np.array(xs, dtype=object)[keep]
         return out
 
-    return OutcomeMatrix(
+    return dict(
         task_ids=arr(ids),
         text=arr(texts),
         category=arr(category),

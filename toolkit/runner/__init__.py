@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from toolkit.runner._run import PlanLine, RunSummary, arun_spec, run_spec, spec_digest
+from toolkit.runner._estimate import PlanLine
+from toolkit.runner._run import RunSummary, arun_spec, run_spec, spec_digest
 from toolkit.runner._spec import (
     CacheSection,
     GradingSection,

@@ -12,16 +12,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from toolkit._errors import InputError
 from toolkit._types import Executor, Request
 from toolkit.runner._spec import Spec
 from toolkit.strategies import task_model
-from toolkit.tasks._task import Task
-
-if TYPE_CHECKING:
-    from toolkit.runner._run import PlanLine
+from toolkit.tasks import Task
 
 
 @dataclass
@@ -39,6 +35,22 @@ def with_task_model(task: Task, executor: str, request: Request, spec: Spec) -> 
         return request
     model = task_model(task, executor, spec.overrides)
     return request if model is None else dataclasses.replace(request, model=model)
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """Dry-run figures for one executor: planned calls and their worst-case cost.
+
+    ``fallback_calls`` counts calls it would take as another executor's fallback; their
+    worst case is in ``worst_case_usd`` too.
+    """
+
+    executor: str
+    model: str
+    calls: int
+    worst_case_usd: float
+    pricing: str
+    fallback_calls: int = 0
 
 
 class Estimator:
@@ -70,8 +82,7 @@ class Estimator:
         return total
 
     async def _one(self, task: Task, executor: str, request: Request, *, fallback: bool) -> float:
-        from toolkit.models import ExecutorConfig, LLMExecutor, resolve_model
-        from toolkit.models._policies import PolicyExecutor
+        from toolkit.models import ExecutorConfig, LLMExecutor, PolicyExecutor, resolve_model
 
         ex = self.executors[executor]
         cfg = self.configs[executor]
@@ -105,7 +116,6 @@ class Estimator:
 
     def lines(self) -> Iterator[PlanLine]:
         """One line per executor with planned calls, in spec order."""
-        from toolkit.runner._run import PlanLine
 
         for cfg in self.spec.executors:
             acc = self._acc.get(cfg.name)

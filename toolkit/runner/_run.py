@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 from toolkit._errors import BudgetExceeded, InputError, ReplayMiss, ToolkitError, located
 from toolkit._types import Call, Executor, Request, Trace
+from toolkit.runner._estimate import Estimator, PlanLine, with_task_model
 from toolkit.runner._spec import Spec, load_spec
 from toolkit.strategies import (
     RunInfo,
@@ -36,7 +37,7 @@ from toolkit.strategies import (
     StrategyContext,
     build_strategy,
 )
-from toolkit.tasks._task import GraderRef, Task
+from toolkit.tasks import GraderRef, Task
 
 if TYPE_CHECKING:
     from toolkit.models import Budget, PriceTable
@@ -55,22 +56,6 @@ _EXIT: dict[str, int] = {
 
 T = TypeVar("T")
 _P = ParamSpec("_P")
-
-
-@dataclass(frozen=True)
-class PlanLine:
-    """Dry-run figures for one executor: planned calls and their worst-case cost.
-
-    ``fallback_calls`` counts calls it would take as another executor's fallback; their
-    worst case is in ``worst_case_usd`` too.
-    """
-
-    executor: str
-    model: str
-    calls: int
-    worst_case_usd: float
-    pricing: str
-    fallback_calls: int = 0
 
 
 @dataclass(frozen=True)
@@ -433,8 +418,6 @@ def _check_same_spec(spec: Spec, extra: Mapping[str, Any], out_dir: Path) -> Non
 
 
 async def _dry_run(plan: _Plan, done: set[tuple[str, str]], started: float) -> RunSummary:
-    from toolkit.runner._estimate import Estimator
-
     estimator = Estimator(plan.spec)
     ctx = plan.context(estimator.executors, estimator.prices)
     plan.prepare(ctx)
@@ -529,9 +512,9 @@ class _Runner:
             ExecutionContext,
             PriceTable,
             ResponseCache,
+            attach_local_server,
             build_executors,
         )
-        from toolkit.models._build import attach_local_server
 
         spec = self.spec
         prices = PriceTable.load(spec.resolve(spec.prices.file) if spec.prices.file else None)
@@ -588,7 +571,7 @@ class _Runner:
             self._finish(writer, status, message, budget, prices)
             if cache is not None:
                 cache.close()
-            from toolkit.models._litellm import aclose_clients
+            from toolkit.models import aclose_clients
 
             await aclose_clients()
         return self._summary(status, message, budget)
@@ -829,8 +812,7 @@ def _local_alias(spec: Spec, tasks: TaskSet) -> str | None:
     Knob included: an executor whose model resolves to ``local/<alias>`` needs the server,
     and so does a per-task override naming one. One server serves one model.
     """
-    from toolkit.models import local_models
-    from toolkit.models._llm import LOCAL_PREFIX
+    from toolkit.models import LOCAL_PREFIX, local_models
 
     configs = spec.executor_configs()
     extra = [ov.model for ov in spec.overrides]
@@ -897,7 +879,6 @@ def _preflight(plan: _Plan, ctx: StrategyContext) -> None:
     """Price every model the planned calls may use (per-task overrides and the knob
     included), so an unpriced model is an input error before anything is written or paid."""
     from toolkit.models import LLMExecutor, resolve_model
-    from toolkit.runner._estimate import with_task_model
 
     executors = ctx.executors
     seen: set[tuple[str, str | None, str]] = set()
@@ -930,7 +911,6 @@ def _check_api_keys(
 
     from toolkit.grading import uses_judge
     from toolkit.models import ExecutorConfig, resolve_model
-    from toolkit.runner._estimate import with_task_model
 
     environ = os.environ if env is None else env
     spec = plan.spec
@@ -1022,7 +1002,7 @@ def _versions(spec: Spec) -> dict[str, str]:
     from importlib import metadata
 
     from toolkit import __version__
-    from toolkit.models._litellm import litellm_version
+    from toolkit.models import litellm_version
 
     versions = {
         "toolkit": __version__,

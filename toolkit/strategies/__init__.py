@@ -22,11 +22,23 @@ from toolkit.strategies._base import (
     strategy_kinds,
     task_model,
 )
+from toolkit.strategies._decide import (
+    cascade_stop,
+    draw_from_shares,
+    route_by_advantage,
+    route_by_utility,
+    share_order,
+    stage_answers,
+    unit_draws,
+)
+from toolkit.strategies._routed_common import unwrap
+from toolkit.strategies._rules import Rule, cheapest_with, registry_from_context
 from toolkit.strategies._single import Single, SingleConfig, call_error
 
 __all__ = [
     "ModelOverride",
     "PlannedCall",
+    "Rule",
     "RunInfo",
     "Single",
     "SingleConfig",
@@ -35,10 +47,20 @@ __all__ = [
     "StrategyContext",
     "build_strategy",
     "call_error",
+    "cascade_stop",
+    "cheapest_with",
+    "draw_from_shares",
     "make_request",
     "parse_strategy_config",
     "register_strategy",
+    "registry_from_context",
+    "route_by_advantage",
+    "route_by_utility",
+    "share_order",
+    "stage_answers",
     "strategy_kind",
     "strategy_kinds",
     "task_model",
+    "unit_draws",
+    "unwrap",
 ]

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from toolkit._errors import InputError
 from toolkit._types import Executor, Request, Trace
 from toolkit.registry import REGISTRY, Entry
-from toolkit.tasks._task import Task
+from toolkit.tasks import Task
 
 if TYPE_CHECKING:
     from toolkit.models import ExecutorBase, PriceTable

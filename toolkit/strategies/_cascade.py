@@ -48,7 +48,7 @@ from toolkit.strategies._routed_common import (
 )
 from toolkit.strategies._score_router import LearnedScores, check_signal
 from toolkit.strategies._single import answer_trace, call_error
-from toolkit.tasks._task import Task
+from toolkit.tasks import Task
 
 Signal = Literal["declined", "verifier", "agreement", "score"]
 

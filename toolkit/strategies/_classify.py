@@ -24,7 +24,7 @@ from toolkit.strategies._base import (
 )
 from toolkit.strategies._routed_common import sequential_latency, shorten
 from toolkit.strategies._single import answer_trace, call_error
-from toolkit.tasks._task import Task
+from toolkit.tasks import Task
 
 #: Fields a custom classifier ``prompt`` may use.
 PROMPT_FIELDS = frozenset({"input", "labels", "descriptions"})

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 
 from toolkit._types import Call, Request, Trace
 from toolkit.strategies._base import Strategy, StrategyContext
-from toolkit.tasks._task import Task
+from toolkit.tasks import Task
 
 #: How a StrategyExecutor finds the task of a request: by id, by a factory, or built from it.
 TaskSource = Mapping[str, Task] | Callable[[Request], Task] | None

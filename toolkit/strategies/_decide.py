@@ -20,9 +20,8 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float64]
@@ -37,6 +36,8 @@ def stable_unit(seed: int, key: str) -> float:
 
 def unit_draws(seed: int, task_ids: Iterable[object]) -> FloatArray:
     """Each task's draw in [0, 1): :func:`stable_unit` of the seed and its id."""
+    import numpy as np
+
     return np.fromiter((stable_unit(seed, str(t)) for t in task_ids), dtype=np.float64)
 
 
@@ -48,6 +49,8 @@ def share_order(shares: dict[str, float]) -> list[str]:
 def draw_from_shares(draws: FloatArray, shares: Sequence[float]) -> IntArray:
     """Per draw, the index of the share it falls in on the cumulative shares (summing to 1);
     a draw past the last boundary (rounding) takes the last share."""
+    import numpy as np
+
     bounds = np.cumsum(np.asarray(shares, dtype=np.float64))
     picked: IntArray = np.minimum(
         np.searchsorted(bounds, draws, side="right"), len(bounds) - 1
@@ -57,6 +60,8 @@ def draw_from_shares(draws: FloatArray, shares: Sequence[float]) -> IntArray:
 
 def route_by_advantage(advantage: FloatArray, threshold: float, strong: int, weak: int) -> IntArray:
     """``strong`` where the predicted advantage p_strong - p_weak >= threshold, else ``weak``."""
+    import numpy as np
+
     picked: IntArray = np.where(advantage >= threshold, strong, weak).astype(np.intp)
     return picked
 
@@ -69,6 +74,8 @@ def route_by_utility(
     ``cost`` is one value per column (the mean train cost per task). Ties go to the cheaper
     column, then to the first by ``names``, so the choice never depends on column order.
     """
+    import numpy as np
+
     utility = predicted - lam * cost
     best = utility.max(axis=1, keepdims=True)
     tied = utility == best
@@ -90,6 +97,8 @@ def cascade_stop(early: FloatArray, threshold: float) -> IntArray:
     """The stage each task stops at: the first of ``early`` (the predicted scores of every
     stage but the last, in order) that reaches ``threshold`` (:func:`stage_answers`), else the
     last stage."""
+    import numpy as np
+
     accepted = early >= threshold
     last = early.shape[1]
     stop: IntArray = np.where(accepted.any(axis=1), accepted.argmax(axis=1), last).astype(np.intp)

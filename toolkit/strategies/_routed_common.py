@@ -20,7 +20,7 @@ from toolkit._errors import InputError
 from toolkit._types import Call, Trace
 from toolkit.strategies._base import StrategyContext
 from toolkit.strategies._single import answer_trace
-from toolkit.tasks._task import Task
+from toolkit.tasks import Task
 
 #: The ``Request.settings`` key that tells samples of one prompt apart (agreement signal).
 #: It is part of the cache key, so k samples are k calls, and must not be sent to a provider.

@@ -29,7 +29,7 @@ from toolkit.strategies._routed_common import (
     routed_call,
     unwrap,
 )
-from toolkit.tasks._task import Task
+from toolkit.tasks import Task
 
 if TYPE_CHECKING:
     from toolkit.models import ExecutorConfig, PriceTable

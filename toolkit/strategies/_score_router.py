@@ -38,7 +38,7 @@ from toolkit.strategies._routed_common import (
     resolve_existing,
     routed_call,
 )
-from toolkit.tasks._task import Task
+from toolkit.tasks import Task
 
 if TYPE_CHECKING:
     import numpy.typing as npt

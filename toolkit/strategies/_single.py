@@ -14,7 +14,7 @@ from toolkit.strategies._base import (
     StrategyContext,
     register_strategy,
 )
-from toolkit.tasks._task import Task
+from toolkit.tasks import Task
 
 
 class SingleConfig(StrategyConfig):

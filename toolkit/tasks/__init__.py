@@ -14,6 +14,7 @@ from toolkit.tasks._grader_specs import (
     check_grader,
     needs_target,
     parse_grader_args,
+    task_problems,
 )
 from toolkit.tasks._load import Validation, load_tasks, tasks_from_records, validate_paths
 from toolkit.tasks._record import FIELDS, REQUIRED, SPLITS
@@ -34,6 +35,7 @@ __all__ = [
     "load_tasks",
     "needs_target",
     "parse_grader_args",
+    "task_problems",
     "tasks_from_records",
     "validate_paths",
 ]
