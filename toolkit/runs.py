@@ -183,8 +183,32 @@ def sole_executor(record: ResultRecord) -> str | None:
     return None
 
 
+class Session(BaseModel):
+    """One ``toolkit run`` invocation on a run directory (the first, then each resume)."""
+
+    model_config = ConfigDict(extra="allow")
+    started_at: float = 0.0
+    ended_at: float | None = None
+    replay: bool = False
+    resumed: bool = False
+    concurrency: int | None = None
+    budget_usd: float | None = None
+    versions: dict[str, str] = Field(default_factory=dict)
+    status: str | None = None
+    message: str = ""
+    spent_usd: float = 0.0
+    results: int = 0
+    calls: int = 0
+
+
 class Manifest(BaseModel):
-    """The run's ``manifest.json``: what was run, with what, and how it ended."""
+    """The run's ``manifest.json``: what was run, with what, and how it ended.
+
+    ``spec_sha256`` is the digest of what the spec asks for (a resume must match it);
+    ``local_hourly_rate_usd`` and ``executor_hourly_rates_usd`` are the compute-time rates the
+    run priced local executors at; ``sessions`` has one entry per invocation. Unknown keys are
+    kept (files written by newer versions stay readable).
+    """
 
     model_config = ConfigDict(extra="allow")
     schema_version: Literal[1] = SCHEMA_VERSION
@@ -197,6 +221,11 @@ class Manifest(BaseModel):
     status: Literal["running", "done", "failed", "stopped_budget", "replay_miss"] = "running"
     budget_usd: float | None = None
     spent_usd: float = 0.0
+    spec_sha256: str | None = None
+    local_hourly_rate_usd: float | None = None
+    executor_hourly_rates_usd: dict[str, float] = Field(default_factory=dict)
+    sessions: list[Session] = Field(default_factory=list)
+    message: str = ""
 
 
 R = TypeVar("R", bound=BaseModel)

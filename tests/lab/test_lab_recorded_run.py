@@ -30,15 +30,15 @@ def _spec() -> Spec:
 def test_recorded_run_is_done_and_made_by_the_current_spec(lab_run: Path) -> None:
     manifest = read_manifest(lab_run)
     assert manifest.status == "done"
-    extra = manifest.model_extra or {}
-    assert extra["spec_sha256"] == spec_digest(_spec()), (
+    assert manifest.spec_sha256 == spec_digest(_spec()), (
         "benchmarks/lab.toml changed since data/runs/lab was recorded; regenerate it with "
         "`python benchmarks/record_lab.py`"
     )
     rate = lab_spec_data()["local"]["hourly_rate_usd"]
     assert rate > 0
-    assert extra["local_hourly_rate_usd"] == rate
-    assert extra["executor_hourly_rates_usd"]["gemma"] == rate
+    assert manifest.local_hourly_rate_usd == rate
+    assert manifest.executor_hourly_rates_usd["gemma"] == rate
+    assert manifest.sessions and manifest.sessions[-1].status == "done"
 
 
 def test_every_executor_answered_every_task(lab_run: Path) -> None:

@@ -156,7 +156,7 @@ def test_sigkill_at_a_random_point_then_resume_repeats_no_recorded_call(
         read_jsonl(out / name)
     manifest = read_manifest(out)
     assert manifest.status == "done"
-    assert len((manifest.model_extra or {})["sessions"]) == 2
+    assert len(manifest.sessions) == 2
 
     # no recorded call was made again
     new = after[len(before) :]

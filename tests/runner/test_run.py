@@ -63,7 +63,7 @@ def test_spec_runs_end_to_end_through_litellm(
     assert manifest.versions["litellm"] and manifest.versions["python"]
     assert manifest.prices["openai/fake-small"]["input_per_mtok"] == kit.price_in
     assert manifest.spent_usd == pytest.approx(sum(c["billed_usd"] for c in calls))
-    assert (manifest.model_extra or {})["local_hourly_rate_usd"] == 0.0
+    assert manifest.local_hourly_rate_usd == 0.0
 
 
 def test_second_run_is_identical_and_replay_calls_nothing(

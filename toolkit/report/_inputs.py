@@ -127,18 +127,12 @@ def _num(x: Any) -> float | None:
 
 def _hourly_rates(manifest: Manifest) -> tuple[float | None, dict[str, float]]:
     """(the spec's default local rate, executor -> hourly rate) from a run's manifest."""
-    extra = manifest.model_extra or {}
-    local = _num(extra.get("local_hourly_rate_usd"))
+    local = manifest.local_hourly_rate_usd
     spec_local = manifest.spec.get("local")
     if local is None and isinstance(spec_local, Mapping):
         local = _num(spec_local.get("hourly_rate_usd"))
     rates: dict[str, float] = {}
-    given = extra.get("executor_hourly_rates_usd")
-    if isinstance(given, Mapping):
-        for k, v in given.items():
-            rate = _num(v)
-            if rate is not None:
-                rates[str(k)] = rate
+    rates.update(manifest.executor_hourly_rates_usd)
     for entry in manifest.prices.values():
         if isinstance(entry, Mapping) and entry.get("pricing") == "hourly":
             per = entry.get("hourly_rate_usd")

@@ -41,7 +41,7 @@ from toolkit.tasks import GraderRef, Task
 
 if TYPE_CHECKING:
     from toolkit.models import Budget, PriceTable
-    from toolkit.runs import RunWriter
+    from toolkit.runs import RunWriter, Session
     from toolkit.tasks import TaskSet
 
 Status = Literal["done", "stopped_budget", "replay_miss", "failed", "dry_run"]
@@ -186,7 +186,7 @@ async def arun_spec(
         from toolkit.runs import done_keys, read_calls, read_manifest
 
         manifest = read_manifest(out_dir)
-        _check_same_spec(loaded, manifest.model_extra or {}, out_dir)
+        _check_same_spec(loaded, manifest.spec_sha256, out_dir)
         done = done_keys(out_dir) & plan.pair_keys()
         # a killed session never wrote its spend to the manifest: the calls file has it
         recorded = sum(c.billed_usd for c in read_calls(out_dir))
@@ -399,8 +399,7 @@ def spec_digest(spec: Spec) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _check_same_spec(spec: Spec, extra: Mapping[str, Any], out_dir: Path) -> None:
-    recorded = extra.get("spec_sha256")
+def _check_same_spec(spec: Spec, recorded: str | None, out_dir: Path) -> None:
     if recorded is not None and recorded != spec_digest(spec):
         raise InputError(
             located(
@@ -582,44 +581,38 @@ class _Runner:
         if self.resuming:
             writer = RunWriter.resume(self.out_dir)
             writer.manifest.budget_usd = self.plan.budget
-            extra = writer.manifest.model_extra
-            if extra is not None:
-                sessions = list(extra.get("sessions", []))
-                sessions.append(self._session_info())
-                extra["sessions"] = sessions
+            writer.manifest.sessions.append(self._session_info())
             writer.write_manifest()
             return writer
-        manifest = Manifest.model_validate(
-            {
-                "name": self.spec.name,
-                "spec": self._spec_record(),
-                "versions": _versions(self.spec),
-                "prices": {},
-                "started_at": self.started,
-                "status": "running",
-                "budget_usd": self.plan.budget,
-                "spent_usd": 0.0,
-                "spec_sha256": spec_digest(self.spec),
-                "local_hourly_rate_usd": self.spec.local.hourly_rate_usd,
-                "executor_hourly_rates_usd": {
-                    cfg.name: cfg.hourly_rate_usd
-                    for cfg in self.spec.executor_configs()
-                    if cfg.kind == "local" or cfg.hourly_rate_usd > 0
-                },
-                "sessions": [self._session_info()],
-            }
+        manifest = Manifest(
+            name=self.spec.name,
+            spec=self._spec_record(),
+            versions=_versions(self.spec),
+            started_at=self.started,
+            status="running",
+            budget_usd=self.plan.budget,
+            spec_sha256=spec_digest(self.spec),
+            local_hourly_rate_usd=self.spec.local.hourly_rate_usd,
+            executor_hourly_rates_usd={
+                cfg.name: cfg.hourly_rate_usd
+                for cfg in self.spec.executor_configs()
+                if cfg.kind == "local" or cfg.hourly_rate_usd > 0
+            },
+            sessions=[self._session_info()],
         )
         return RunWriter.create(self.out_dir, manifest)
 
-    def _session_info(self) -> dict[str, Any]:
-        return {
-            "started_at": self.started,
-            "replay": self.replay,
-            "concurrency": self.plan.concurrency,
-            "budget_usd": self.plan.budget,
-            "resumed": self.resuming,
-            "versions": _versions(self.spec),
-        }
+    def _session_info(self) -> Session:
+        from toolkit.runs import Session
+
+        return Session(
+            started_at=self.started,
+            replay=self.replay,
+            concurrency=self.plan.concurrency,
+            budget_usd=self.plan.budget,
+            resumed=self.resuming,
+            versions=_versions(self.spec),
+        )
 
     def _spec_record(self) -> dict[str, Any]:
         data = self.spec.model_dump(mode="json")
@@ -639,12 +632,9 @@ class _Runner:
         m = writer.manifest
         m.prices = {**m.prices, **prices.used()}
         m.spent_usd = self.previous_spent + budget.spent_usd
-        extra = m.model_extra
-        if extra is not None:
-            sessions = list(extra.get("sessions", []))
-            if sessions:
-                sessions[-1] = {
-                    **sessions[-1],
+        if m.sessions:
+            m.sessions[-1] = m.sessions[-1].model_copy(
+                update={
                     "ended_at": time.time(),
                     "status": status,
                     "message": message,
@@ -652,8 +642,8 @@ class _Runner:
                     "results": self.counters.run,
                     "calls": self.counters.calls,
                 }
-            extra["sessions"] = sessions
-            extra["message"] = message
+            )
+        m.message = message
         writer.finish("failed" if status == "dry_run" else status)
 
     @contextlib.contextmanager
