@@ -9,9 +9,11 @@
 from __future__ import annotations
 
 from toolkit.analysis._baseline import PARITY_TARGETS, choose_baseline, default_weak
+from toolkit.analysis._bootstrap import paired_bootstrap
 from toolkit.analysis._evaluate import (
     N_BOOT,
     evaluate,
+    num,
     parse_strategies,
     split_outcomes,
     to_json,
@@ -23,12 +25,15 @@ from toolkit.analysis._metrics import (
     ThresholdCurve,
     aiq,
     cpt,
+    descending_order,
     hull_area_aiq,
     hull_integral,
     paired_t_pvalues,
     parity_choice,
+    percentile_ci,
     pgr,
     threshold_curve,
+    tie_group_ends,
     upper_hull,
 )
 from toolkit.analysis._policies import COST_UNITS, MONEY_AXES, OfflineFit, lambda_grid
@@ -49,18 +54,23 @@ __all__ = [
     "choose_baseline",
     "cpt",
     "default_weak",
+    "descending_order",
     "evaluate",
     "find_overlap",
     "hull_area_aiq",
     "hull_integral",
     "lambda_grid",
+    "num",
+    "paired_bootstrap",
     "paired_t_pvalues",
     "parity_choice",
     "parse_strategies",
+    "percentile_ci",
     "pgr",
     "split_outcomes",
     "summarize_live",
     "threshold_curve",
+    "tie_group_ends",
     "to_json",
     "tune",
     "upper_hull",

@@ -19,7 +19,7 @@ from toolkit._errors import InputError
 from toolkit.analysis._baseline import choose_baseline, default_weak
 from toolkit.outcomes import OutcomeMatrix
 from toolkit.signals import strong_advantage
-from toolkit.strategies._decide import (
+from toolkit.strategies import (
     cascade_stop,
     draw_from_shares,
     route_by_advantage,

@@ -139,8 +139,7 @@ def load_side(path: str, side: str) -> tuple[OutcomeMatrix, str]:
 
 def _run(args: argparse.Namespace) -> int:
     from toolkit._errors import InputError
-    from toolkit.analysis import evaluate, split_outcomes, to_json
-    from toolkit.analysis._live import summarize_live
+    from toolkit.analysis import evaluate, split_outcomes, summarize_live, to_json
     from toolkit.outcomes import load_outcomes
 
     if args.bootstrap < 1:

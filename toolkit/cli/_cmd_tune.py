@@ -59,9 +59,7 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from toolkit.analysis import COST_UNITS
-    from toolkit.analysis._evaluate import to_json
-    from toolkit.analysis._tune import tune, write_spec_snippet
+    from toolkit.analysis import COST_UNITS, to_json, tune, write_spec_snippet
     from toolkit.cli._cmd_evaluate import guard_overlap, load_side, parse_pair
 
     train, _ = load_side(args.train, "train")

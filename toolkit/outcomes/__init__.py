@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from toolkit.outcomes._importers import (
+    LONG_FIELDS,
     format_fields,
     formats,
     import_outcomes,
@@ -18,6 +19,7 @@ from toolkit.outcomes._matrix import OutcomeMatrix, load_outcomes
 from toolkit.outcomes._options import ImportOptions, parse_cost_rank, parse_score_scale
 
 __all__ = [
+    "LONG_FIELDS",
     "ImportOptions",
     "OutcomeMatrix",
     "format_fields",

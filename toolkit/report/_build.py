@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from toolkit._errors import InputError, located
 from toolkit.report._inputs import ReportInputs, load_inputs
 from toolkit.report._live import LiveStrategy, live_strategies
+from toolkit.report._points import labelled, params_text
 from toolkit.report._projection import Projection, normalise_mix, project
 from toolkit.report._render import (
     Block,
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     from toolkit.report._widgets import ReportPreview
 
 DEFAULT_MONTHLY_REQUESTS = 1_000_000
-MAX_SAMPLES = 5
-MAX_CATEGORY_SERIES = 8
 FILES = ("report.md", "report.html", "summary.csv")
 
 SUMMARY_COLUMNS = (
@@ -307,7 +306,7 @@ def analyze(
         )
     live: list[LiveStrategy] = []
     if inputs.kind == "run":
-        from toolkit.analysis._live import summarize_live
+        from toolkit.analysis import summarize_live
 
         base = summarize_live(inputs.source, task_ids=inputs.test_ids)["strategies"]
         reference = str(evaluation["single_best"]["name"]).removeprefix("single:")
@@ -346,21 +345,6 @@ def analyze(
 
 def _key(name: str, params: Any) -> str:
     return name + "\0" + json.dumps(params, sort_keys=True, default=str)
-
-
-def params_text(params: Mapping[str, Any] | None) -> str:
-    """Settings in a short form: ``threshold=0.123, strong_share=0.4``."""
-    if not params:
-        return ""
-    parts = []
-    for k, v in params.items():
-        if isinstance(v, float):
-            parts.append(f"{k}={v:.3g}")
-        elif isinstance(v, list):
-            parts.append(f"{k}={' → '.join(str(x) for x in v)}")
-        else:
-            parts.append(f"{k}={v}")
-    return ", ".join(parts)
 
 
 def _rows(
@@ -436,14 +420,9 @@ def _rows(
 # ----- summary.csv -----
 
 
-def labelled(rows: Sequence[StrategyRow]) -> list[dict[str, Any]]:
-    """The rows' entries named by their labels (settings of one strategy share a name)."""
-    return [{**r.entry, "name": r.label} for r in rows]
-
-
 def summary_csv(analysis: Analysis) -> str:
     """Every strategy setting with its numbers, the saving and the projected month."""
-    from toolkit.analysis._evaluate import num
+    from toolkit.analysis import num
 
     proj = analysis.projection
     out_rows = []

@@ -61,10 +61,7 @@ def live_strategies(
     executor the p-value is taken against. A name that clashes with ``taken`` (an offline
     strategy) is shown as ``live:<name>``.
     """
-    from toolkit.analysis import paired_t_pvalues
-    from toolkit.analysis._bootstrap import paired_bootstrap
-    from toolkit.analysis._evaluate import num
-    from toolkit.analysis._metrics import percentile_ci
+    from toolkit.analysis import num, paired_bootstrap, paired_t_pvalues, percentile_ci
 
     order = {str(t): i for i, t in enumerate(test.task_ids)}
     ref_col = test.score[:, test.index(reference)]

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from toolkit._errors import InputError, located
-from toolkit.outcomes._importers import LONG_FIELDS
+from toolkit.outcomes import LONG_FIELDS
 from toolkit.signals import SIGNALS
 
 if TYPE_CHECKING:
@@ -52,9 +52,7 @@ __all__ = [
     "drift_frame",
     "export_long_csv",
     "export_setting",
-    "frontier_line",
     "frontier_plot",
-    "frontier_points",
     "plan_text",
     "plans_frame",
     "projection_frame",
@@ -365,42 +363,11 @@ def significance_frame(
     return frame
 
 
-def frontier_points(a: Analysis) -> list[dict[str, Any]]:
-    """The cost-quality points of every strategy setting (the report's frontier figure)."""
-    points = []
-    for r in a.rows:
-        cost, q = r.entry.get("cost_per_task"), r.entry.get("quality")
-        if cost is None or q is None:
-            continue
-        kind = "live" if r.how == "live" else r.family.partition(":")[0]
-        kind = kind if kind in ("single", "oracle", "live") else "offline"
-        points.append(
-            {
-                "family": r.family,
-                "label": r.name,
-                "cost": float(cost),
-                "quality": float(q),
-                "kind": kind,
-                "annotate": kind in ("single", "live", "oracle"),
-            }
-        )
-    return points
-
-
-def frontier_line(a: Analysis) -> list[tuple[float, float]]:
-    """The frontier's (cost per test task, quality) points, for the figure's line."""
-    n = int(a.evaluation["n_test"])
-    return [
-        (float(f["cost_usd"]) / n, float(f["quality"]))
-        for f in a.evaluation.get("frontier", [])
-        if f.get("cost_usd") is not None and f.get("quality") is not None
-    ]
-
-
 def frontier_plot(source: Analysis | Comparison | CostReport) -> Png:
     """The cost-quality plane on the test split: every strategy setting and single executor,
     the live strategies, the oracle, and the frontier line (the report's figure)."""
     from toolkit.report._figures import frontier_png
+    from toolkit.report._points import frontier_line, frontier_points
 
     a = _analysis_of(source)
     frontier = frontier_line(a)
@@ -485,8 +452,7 @@ def threshold_sweep(
     """
     import pandas as pd
 
-    from toolkit.analysis import ThresholdRouter, threshold_curve
-    from toolkit.analysis._metrics import descending_order, tie_group_ends
+    from toolkit.analysis import ThresholdRouter, descending_order, threshold_curve, tie_group_ends
 
     if kind not in ("score_router", "cascade"):
         raise InputError(f"kind must be score_router or cascade, got {kind!r}")

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from toolkit.report import _figures as figs
-from toolkit.report._notebook import frontier_line, frontier_points
+import toolkit.report._figures as figs
+from toolkit.report._points import frontier_line, frontier_points, params_text
 from toolkit.report._render import Block, Bullets, Heading, Image, Para, Section, Table, excerpt
 
 if TYPE_CHECKING:
@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from toolkit.report._inputs import ReportInputs
     from toolkit.report._projection import Projection
     from toolkit.report._reprice import Repricing
+
+#: Sample answers shown per report, and category series drawn per figure, at most.
+MAX_SAMPLES = 5
+MAX_CATEGORY_SERIES = 8
 
 
 # ----- formatting -----
@@ -380,15 +384,12 @@ def _frontier_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
 
 
 def _params(params: Any) -> str:
-    from toolkit.report._build import params_text
-
     return params_text(params) if isinstance(params, Mapping) else ""
 
 
 def _category_series(a: Analysis) -> list[StrategyRow]:
     """The strategies drawn per category: the baseline, then live, then the other shown
     non-single rows, at most MAX_CATEGORY_SERIES."""
-    from toolkit.report._build import MAX_CATEGORY_SERIES
 
     base = a.row(a.baseline)
     rest = [r for r in a.shown() if r.how == "live"]
@@ -674,7 +675,6 @@ def _whatif_section(rp: Repricing, a: Analysis, inputs: ReportInputs) -> Section
 
 
 def _samples_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
-    from toolkit.report._build import MAX_SAMPLES
 
     test = inputs.test
     blocks: list[Block] = [Heading(2, "Sample tasks where the strategies disagree", "samples")]

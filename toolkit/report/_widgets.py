@@ -83,7 +83,7 @@ class ThresholdTuner:
     ) -> ThresholdTuner:
         """Fit a ``ThresholdRouter`` on ``train`` (starting at ``strong_share`` of strong
         calls) and tune it over ``test``."""
-        from toolkit.analysis._tune import ThresholdRouter
+        from toolkit.analysis import ThresholdRouter
 
         router = ThresholdRouter(
             signal=signal,
@@ -210,7 +210,7 @@ class ReportPreview:
         self, *, monthly_requests: int | None = None, mix: Mapping[str, float] | None = None
     ) -> Projection:
         """Recompute the projection; returns it and redraws. Shares are normalised."""
-        from toolkit.report._build import labelled
+        from toolkit.report._points import labelled
         from toolkit.report._projection import project
 
         a = self.report.analysis
