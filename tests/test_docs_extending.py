@@ -8,26 +8,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from doc_blocks import doc_blocks, run_script
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "extending.md"
-BLOCK = re.compile(r"<!-- (file: (?P<file>\S+)|run) -->\n```\w*\n(?P<body>.*?)```", re.DOTALL)
 
 
 def _blocks() -> tuple[dict[str, str], list[str]]:
-    files: dict[str, str] = {}
-    runs: list[str] = []
-    for m in BLOCK.finditer(DOC.read_text(encoding="utf-8")):
-        if m["file"]:
-            files[m["file"]] = files.get(m["file"], "") + m["body"] + "\n"
-        else:
-            runs.append(m["body"])
-    return files, runs
+    return doc_blocks(DOC)
 
 
 @pytest.fixture(scope="module")
@@ -37,20 +29,7 @@ def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     files, runs = _blocks()
     for name, text in files.items():
         (root / name).write_text(text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("TOOLKIT_PLUGINS", "PYTHONPATH")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    outputs = []
-    for script in runs:
-        out = subprocess.run(
-            ["bash", "-e", "-c", script],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert out.returncode == 0, f"{script}\n--- stdout\n{out.stdout}\n--- stderr\n{out.stderr}"
-        outputs.append(out.stdout)
+    outputs = [run_script(script, root).stdout for script in runs]
     return root, outputs
 
 
