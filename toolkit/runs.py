@@ -123,6 +123,7 @@ class ResultRecord(_Record):
     route: list[str] = Field(default_factory=list)
     executors_called: list[str] = Field(default_factory=list)
     error: str | None = None
+    declined: bool = False
     info: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
@@ -163,6 +164,7 @@ class ResultRecord(_Record):
             route=list(trace.route),
             executors_called=called,
             error=trace.error,
+            declined=trace.error is not None and bool(trace.calls) and trace.calls[-1].declined,
             info=dict(trace.info),
         )
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 FloatArray = npt.NDArray[np.float64]
 StrArray = npt.NDArray[np.object_]
+BoolArray = npt.NDArray[np.bool_]
 
 VALUE_COLUMNS = ("score", "cost_usd", "latency_s", "tokens_in", "tokens_out")
 #: The cost axes a matrix may carry: dollars as recorded, dollars estimated from token counts,
@@ -69,9 +70,15 @@ class OutcomeMatrix:
     cost_axis: str = ""
     cost_rank: tuple[str, ...] = ()
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    #: True where the executor declined the task (recorded by runs; None: not recorded)
+    declined: BoolArray | None = None
 
     def __post_init__(self) -> None:
         n, m = len(self.task_ids), len(self.executors)
+        if self.declined is not None and np.shape(self.declined) != (n, m):
+            raise ValueError(
+                f"OutcomeMatrix.declined has shape {np.shape(self.declined)}, expected {(n, m)}"
+            )
         if self.cost_axis and self.cost_axis not in COST_AXES:
             raise ValueError(
                 f"OutcomeMatrix.cost_axis is {self.cost_axis!r}; expected one of {COST_AXES}"
@@ -211,6 +218,7 @@ class OutcomeMatrix:
             latency_s=self.latency_s[idx],
             tokens_in=self.tokens_in[idx],
             tokens_out=self.tokens_out[idx],
+            declined=None if self.declined is None else self.declined[idx],
         )
 
     def select_executors(self, executors: Sequence[str]) -> OutcomeMatrix:
@@ -226,6 +234,7 @@ class OutcomeMatrix:
             latency_s=self.latency_s[:, cols],
             tokens_in=self.tokens_in[:, cols],
             tokens_out=self.tokens_out[:, cols],
+            declined=None if self.declined is None else self.declined[:, cols],
         )
 
     def split_names(self) -> list[str]:
@@ -252,6 +261,8 @@ class OutcomeMatrix:
         }
         for name in VALUE_COLUMNS:
             data[name] = getattr(self, name).reshape(-1)
+        if self.declined is not None:
+            data["declined"] = self.declined.reshape(-1)
         return pd.DataFrame(data)
 
     def to_parquet(self, path: str | Path) -> Path:
@@ -273,7 +284,10 @@ class OutcomeMatrix:
         }
         for name in VALUE_COLUMNS:
             columns[name] = pa.array(getattr(self, name).reshape(-1), type=pa.float64())
+        if self.declined is not None:
+            columns["declined"] = pa.array(self.declined.reshape(-1).astype(np.float64))
         meta = {
+            "declines_recorded": self.declined is not None,
             "format": FILE_FORMAT,
             "executors": list(self.executors),
             "n_tasks": n,
@@ -405,6 +419,7 @@ class OutcomeMatrix:
                 cost_axis=str(meta.get("cost_axis", "")),
                 cost_rank=tuple(str(x) for x in meta.get("cost_rank", [])),
                 provenance=dict(meta.get("provenance") or {}),
+                declined=value_col("declined") > 0.5 if meta.get("declines_recorded") else None,
             )
         except ValueError as exc:
             raise InputError(located(p, None, "outcomes", str(exc))) from None

@@ -61,6 +61,7 @@ def run_cells(
         name: np.full((n_all, m), np.nan)
         for name in ("score", "cost_usd", "latency_s", "tokens_in", "tokens_out")
     }
+    declined = np.zeros((n_all, m), dtype=bool)
     seen: set[tuple[int, int]] = set()
     duplicates = 0
     for r, e in singles:
@@ -68,6 +69,9 @@ def run_cells(
         if (i, j) in seen:
             duplicates += 1
         seen.add((i, j))
+        declined[i, j] = r.declined or (
+            not r.strategy_kind and (r.error or "").startswith("declined by")  # an older row
+        )
         values["score"][i, j] = np.nan if r.score is None else r.score
         values["cost_usd"][i, j] = r.cost_usd
         values["latency_s"][i, j] = r.latency_s
@@ -131,6 +135,7 @@ def run_cells(
         latency_s=values["latency_s"][keep],
         tokens_in=values["tokens_in"][keep],
         tokens_out=values["tokens_out"][keep],
+        declined=declined[keep],
         notes=tuple(notes),
         source=f"run:{root}",
     )
