@@ -137,6 +137,114 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return out
 
 
+class _Corpus:
+    """Word n-gram counts of one set of texts, counted once and shared by every fold and
+    signal that fits on texts from it (counting is most of a TF-IDF fit)."""
+
+    def __init__(self, docs: Sequence[str], ngram_range: tuple[int, int]) -> None:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        self.ngram_range = ngram_range
+        counter = CountVectorizer(ngram_range=ngram_range, dtype=float)
+        self.counts = counter.fit_transform(docs).tocsr()
+        self.terms = counter.get_feature_names_out()
+        self.row: dict[str, int] = {}
+        for i, d in enumerate(docs):
+            self.row.setdefault(d, i)
+
+    def rows_of(self, docs: Sequence[str]) -> list[int] | None:
+        """The count rows of ``docs``, or None when some text was not counted here."""
+        try:
+            return [self.row[d] for d in docs]
+        except KeyError:
+            return None
+
+
+_CORPORA: list[_Corpus] = []  # the last few corpora counted, newest last
+_MAX_CORPORA = 2
+
+
+def _corpus_for(docs: Sequence[str], ngram_range: tuple[int, int]) -> tuple[_Corpus, list[int]]:
+    """A counted corpus holding every text of ``docs`` (counted now when none does)."""
+    for corpus in reversed(_CORPORA):
+        if corpus.ngram_range == ngram_range:
+            rows = corpus.rows_of(docs)
+            if rows is not None:
+                return corpus, rows
+    corpus = _Corpus(docs, ngram_range)
+    _CORPORA.append(corpus)
+    del _CORPORA[:-_MAX_CORPORA]
+    rows = corpus.rows_of(docs)
+    assert rows is not None
+    return corpus, rows
+
+
+def prime_counts(texts: Sequence[str], ngram_range: tuple[int, int] = (1, 2)) -> None:
+    """Count ``texts`` once, so fits on any subset of them (the folds) reuse the counts."""
+    _corpus_for(
+        [t if isinstance(t, str) else str(t) for t in texts],
+        (int(ngram_range[0]), int(ngram_range[1])),
+    )
+
+
+class TfidfFeatures:
+    """TF-IDF of word n-grams, as scikit-learn's ``TfidfVectorizer(max_features, ngram_range,
+    min_df, sublinear_tf=True)`` computes it (smooth idf, l2-normalised rows), built from
+    shared counts: the ``max_features`` most frequent terms among those in at least ``min_df``
+    texts (ties: alphabetical), idf = ln((1 + n) / (1 + df)) + 1, tf = 1 + ln(count)."""
+
+    def __init__(
+        self, *, max_features: int | None, ngram_range: tuple[int, int], min_df: int = 1
+    ) -> None:
+        self.max_features = max_features
+        self.ngram_range = (int(ngram_range[0]), int(ngram_range[1]))
+        self.min_df = min_df
+
+    def fit_transform(self, docs: Sequence[str]) -> Any:
+        import numpy as np
+
+        corpus, rows = _corpus_for(docs, self.ngram_range)
+        x = corpus.counts[rows]
+        df = np.bincount(x.indices, minlength=x.shape[1])
+        keep = np.flatnonzero(df >= self.min_df)
+        if self.max_features is not None and len(keep) > self.max_features:
+            total = np.asarray(x.sum(axis=0)).ravel()[keep]
+            order = np.lexsort((keep, -total))  # most frequent first, then alphabetical
+            keep = np.sort(keep[order[: self.max_features]])
+        if len(keep) == 0:
+            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+        self.columns_ = keep
+        self.terms_ = corpus.terms[keep]
+        self.vocabulary_ = {str(t): i for i, t in enumerate(self.terms_)}
+        n = x.shape[0]
+        self.idf_ = np.log((1.0 + n) / (1.0 + df[keep])) + 1.0
+        return self._weigh(x[:, keep])
+
+    def transform(self, docs: Sequence[str]) -> Any:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        texts = [t if isinstance(t, str) else str(t) for t in docs]
+        for corpus in reversed(_CORPORA):
+            rows = corpus.rows_of(texts) if corpus.ngram_range == self.ngram_range else None
+            same = rows is not None and len(corpus.terms) > self.columns_.max()
+            if same and (corpus.terms[self.columns_] == self.terms_).all():
+                return self._weigh(corpus.counts[rows][:, self.columns_])
+        counter = CountVectorizer(
+            ngram_range=self.ngram_range, vocabulary=self.vocabulary_, dtype=float
+        )
+        return self._weigh(counter.transform(texts))
+
+    def _weigh(self, counts: Any) -> Any:
+        import numpy as np
+        from sklearn.preprocessing import normalize
+
+        x = counts.astype(np.float64).tocsr(copy=True)
+        np.log(x.data, out=x.data)
+        x.data += 1.0
+        x = x.multiply(self.idf_).tocsr()
+        return normalize(x, norm="l2", copy=False)
+
+
 @signal("tfidf_logreg")
 class TfidfLogRegSignal(_Base):
     """TF-IDF features and a logistic regression per executor, fitted jointly.
@@ -169,15 +277,11 @@ class TfidfLogRegSignal(_Base):
     def fit_texts(self, texts: Sequence[str], y: Any) -> Self:
         """Fit the vectoriser and the per-executor weights."""
         import numpy as np
-        from sklearn.feature_extraction.text import TfidfVectorizer
 
         docs = _check_texts(texts)
         targets = _targets(y, len(docs))
-        self.vectorizer_ = TfidfVectorizer(
-            max_features=self.max_features,
-            ngram_range=tuple(self.ngram_range),
-            min_df=self.min_df,
-            sublinear_tf=True,
+        self.vectorizer_ = TfidfFeatures(
+            max_features=self.max_features, ngram_range=self.ngram_range, min_df=self.min_df
         )
         x = self.vectorizer_.fit_transform(docs)
         const = targets.min(axis=0) == targets.max(axis=0)
@@ -260,15 +364,14 @@ class KnnSignal(_Base):
 
     def fit_texts(self, texts: Sequence[str], y: Any) -> Self:
         """Store the train vectors and scores."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.neighbors import NearestNeighbors
 
         if self.k < 1:
             raise ValueError(f"k must be at least 1, got {self.k}")
         docs = _check_texts(texts)
         self.y_ = _targets(y, len(docs))
-        self.vectorizer_ = TfidfVectorizer(
-            max_features=self.max_features, ngram_range=tuple(self.ngram_range), sublinear_tf=True
+        self.vectorizer_ = TfidfFeatures(
+            max_features=self.max_features, ngram_range=self.ngram_range
         )
         x = self.vectorizer_.fit_transform(docs)
         self.k_ = min(self.k, len(docs))
@@ -376,6 +479,9 @@ def fit_predict(
     these predictions behave on new tasks as they do on train.
     """
     est = make_signal(name, seed=seed, **(settings or {}))
+    ngrams = getattr(est, "ngram_range", None)
+    if ngrams is not None:  # count the train texts once for every fold (and the next signal)
+        prime_counts([str(t) for t in train.text], (int(ngrams[0]), int(ngrams[1])))
     oof = cross_fit_matrix(est, train, folds=folds, seed=seed, name=name)
     final = clone_signal(est).fit(train)
     return oof, checked_prediction(name, final.predict(test), test.n_tasks, train.n_executors)
