@@ -139,3 +139,22 @@ def test_plugin_files_load_once_and_failures_name_the_file(tmp_path: Path) -> No
         PluginError, match=r"plugin file 'broken\.py' failed to import: SyntaxError"
     ):
         registry.load_modules(["broken.py"], base_dir=tmp_path)
+
+
+def test_a_plugin_grader_that_raises_is_named_not_a_traceback() -> None:
+    import asyncio
+
+    from toolkit._errors import ToolkitError
+    from toolkit.grading import grader_for
+    from toolkit.tasks import GraderRef, Task
+
+    @grader("raises_test", needs_target=False)
+    def raises(task: object, answer: str) -> float:
+        raise ValueError("broken plugin")
+
+    try:
+        task = Task(id="t1", input="q", category="c", grader=GraderRef("raises_test"))
+        with pytest.raises(ToolkitError, match=r"grader 'raises_test' .* task 't1': ValueError"):
+            asyncio.run(grader_for(task).grade(task, "a"))
+    finally:
+        REGISTRY.unregister("grader", "raises_test")

@@ -17,6 +17,15 @@ from toolkit.registry import REGISTRY, Entry
 from toolkit.tasks import Task, parse_grader_args, task_problems
 
 
+def grader_keywords(entry: Entry) -> frozenset[str]:
+    """Which of ``args`` and ``judge`` a registered grader function takes (the decorator
+    works it out once; a direct ``REGISTRY.register`` leaves it to here)."""
+    known = entry.option("keywords")
+    if known is None:
+        known = frozenset(inspect.signature(entry.obj).parameters) & {"args", "judge"}
+    return frozenset(known)
+
+
 class RegisteredGrader:
     """A registered grader function bound to a task's validated args (and the judge)."""
 
@@ -24,12 +33,8 @@ class RegisteredGrader:
         self.entry = entry
         self.args = args
         self.judge = judge
-        params = inspect.signature(entry.obj).parameters
-        self._kwargs: dict[str, Any] = {}
-        if "args" in params:
-            self._kwargs["args"] = args
-        if "judge" in params:
-            self._kwargs["judge"] = judge
+        given = {"args": args, "judge": judge}
+        self._kwargs: dict[str, Any] = {k: given[k] for k in grader_keywords(entry)}
 
     @property
     def name(self) -> str:
@@ -43,9 +48,17 @@ class RegisteredGrader:
 
     async def grade(self, task: Task, answer: str) -> Grade:
         """Call the grader; a number in [0, 1] is taken as the score."""
-        value = self.entry.obj(task, answer, **self._kwargs)
-        if inspect.isawaitable(value):
-            value = await value
+        try:
+            value = self.entry.obj(task, answer, **self._kwargs)
+            if inspect.isawaitable(value):
+                value = await value
+        except ToolkitError:
+            raise
+        except Exception as exc:  # a plugin's bug: name it, never a bare traceback
+            raise ToolkitError(
+                f"grader {self.name!r} ({self.entry.source}) failed on task {task.id!r}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         if isinstance(value, Grade):
             return value
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -59,7 +72,7 @@ class RegisteredGrader:
 def uses_judge(name: str) -> bool:
     """True when grader ``name`` asks for the judge executor (a keyword ``judge``)."""
     entry = REGISTRY.lookup("grader", name)
-    return entry is not None and "judge" in inspect.signature(entry.obj).parameters
+    return entry is not None and "judge" in grader_keywords(entry)
 
 
 def grader_for(task: Task, *, judge_executor: Executor | None = None) -> Grader:
