@@ -75,7 +75,6 @@ class Toolkit:
 
 def _base_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("TOOLKIT_PLUGINS", "PYTHONPATH")}
-    env["TOOLKIT_CACHE_DIR"] = ""  # each spec names its own cache
     return env
 
 

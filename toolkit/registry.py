@@ -301,25 +301,18 @@ class Registry:
         for name in self.names(kind):
             entry = self._entries[kind].get(name)
             builtin = self._builtins[kind].get(name)
-            if entry is not None:
-                own = builtin is not None and entry.source == "builtin"
-                row: dict[str, Any] = {
-                    "name": name,
-                    "summary": builtin.summary if own and builtin else entry.summary,
-                    "source": entry.source,
-                    "available": True,
-                }
-            else:
-                assert builtin is not None
-                row = {
-                    "name": name,
-                    "summary": builtin.summary,
-                    "source": "builtin",
-                    "available": True,
-                }
-                missing = builtin.missing()
-                if missing is not None:
-                    row.update(available=False, needs=missing)
+            source = entry.source if entry is not None else "builtin"
+            own = builtin if source == "builtin" else None  # the table's one-line summary
+            summary = own.summary if own is not None else entry.summary if entry else ""
+            row: dict[str, Any] = {
+                "name": name,
+                "summary": summary,
+                "source": source,
+                "available": True,
+            }
+            missing = builtin.missing() if entry is None and builtin is not None else None
+            if missing is not None:
+                row.update(available=False, needs=missing)
             rows.append(row)
         return rows
 
@@ -352,12 +345,12 @@ class Registry:
             else:
                 self._import_module(name, f"module:{name}", where)
 
-    def _import_module(self, name: str, source: str, where: str) -> Any:
+    def _import_module(self, name: str, source: str, where: str) -> None:
         if name in self._loaded:
-            return sys.modules.get(name)
+            return
         with self._importing(source):
             try:
-                module = importlib.import_module(name)
+                importlib.import_module(name)
             except PluginError:
                 raise
             except Exception as exc:
@@ -365,7 +358,6 @@ class Registry:
                     f"{where}: plugin {name!r} failed to import: {type(exc).__name__}: {exc}"
                 ) from None
         self._loaded.add(name)
-        return module
 
     def _import_file(self, path: Path, shown: str, where: str) -> None:
         key = str(path)
@@ -484,6 +476,7 @@ def grader(
             needs_target=needs_target,
             check=check,
             cpu_bound=cpu_bound,
+            keywords=frozenset(inspect.signature(fn).parameters) & {"args", "judge"},
         )
         return fn
 

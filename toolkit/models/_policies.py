@@ -168,7 +168,7 @@ class PolicyExecutor:
             async with self.slots.semaphore(self.provider):
                 reservation: Reservation | None = None
                 if budget is not None:
-                    held = await self._worst_case(request) if budget.cap_usd is not None else 0.0
+                    held = await self.worst_case_usd(request) if budget.cap_usd is not None else 0.0
                     what = f"task {request.task_id!r} on executor {self.name!r}"
                     try:
                         reservation = await budget.reserve(held, what)
@@ -239,7 +239,8 @@ class PolicyExecutor:
             cached=False,
         )
 
-    async def _worst_case(self, request: Request) -> float:
+    async def worst_case_usd(self, request: Request, *, offline: bool = True) -> float:
+        """The most one attempt may cost, as the executor says (0 when it does not say)."""
         fn = getattr(self.inner, "worst_case_usd", None)
         if fn is None:
             return 0.0
@@ -247,10 +248,6 @@ class PolicyExecutor:
         if inspect.isawaitable(value):
             value = await value
         return max(0.0, float(value))
-
-    async def worst_case_usd(self, request: Request, *, offline: bool = True) -> float:
-        """The most one attempt may cost, as the executor says (0 when it does not say)."""
-        return await self._worst_case(request)
 
     def _from_cache(self, hit: Mapping[str, Any], request: Request, started_at: float) -> Call:
         failed = bool(hit.get("failed"))

@@ -76,7 +76,6 @@ def task_problems(task: Task) -> list[tuple[str, str]]:
         problems.append(("target", f"the {task.grader.name!r} grader needs a target"))
     check = entry.option("check")
     if check is not None:
-        args = parse_grader_args(task.grader.name, task.grader.args)
-        found = check(task, args) if entry.config is not None else check(task, None)
+        found = check(task, parse_grader_args(task.grader.name, task.grader.args))
         problems.extend((str(f), str(p)) for f, p in found or ())
     return problems
