@@ -46,3 +46,63 @@ def test_features_equal_scikit_learns_tfidf(max_features: int | None) -> None:
         assert all(by_term[t] >= cutoff for t in ours.terms_)
         assert all(by_term[t] >= cutoff for t in ref.get_feature_names_out())
         assert got_held.shape == want_held.shape
+
+
+TRICKY = [
+    "Hello world, hello!",
+    "",
+    "a b c",
+    "Ünïcode ßtraße naïve café CAFÉ",
+    "x",
+    "one two three four five",
+    "the the the the",
+    "日本語 テキスト です",
+    "it's a don't-care 42 3.14 foo_bar",
+    "tab\tseparated\nnew line   spaces",
+    "ab a b abc ab_c",
+]
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 2), (1, 3), (2, 3)])
+def test_counts_equal_count_vectorizers(ngram_range: tuple[int, int]) -> None:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from toolkit.signals import count_ngrams
+
+    for docs in (TRICKY, _docs(200, seed=3)):
+        ref = CountVectorizer(ngram_range=ngram_range)
+        want = ref.fit_transform(docs)
+        counted = count_ngrams(docs, ngram_range)
+        assert counted is not None
+        got, terms = counted
+        assert list(terms) == list(ref.get_feature_names_out())
+        assert (got != want).nnz == 0
+
+
+def test_counts_decline_what_count_vectorizer_should_explain() -> None:
+    from toolkit.signals import count_ngrams
+
+    assert count_ngrams(["", "!"], (1, 2)) is None  # no token: CountVectorizer's error
+    assert count_ngrams(["a b"], (2, 1)) is None  # a bad range: CountVectorizer's error
+
+
+def test_knn_equals_a_brute_force_cosine_search() -> None:
+    """The split dense + sparse similarity picks the same neighbours as a plain search."""
+    from toolkit.signals import KnnSignal
+
+    rng = np.random.default_rng(4)
+    docs = _docs(500, seed=4)
+    y = rng.random((500, 3))  # continuous scores: a different neighbour changes the mean
+    train, held = docs[:400], [*docs[400:], "zzz qqq"]  # the last has no known word
+    est = KnnSignal(k=7).fit(train, y[:400])
+    got = est.predict_proba(held)
+    xt = est.vectorizer_.transform(train).toarray()
+    xq = est.vectorizer_.transform(held).toarray()
+    sim = xq @ xt.T
+    for i in range(len(held) - 1):
+        order = np.argsort(-sim[i], kind="stable")
+        if sim[i, order[6]] - sim[i, order[7]] < 1e-9:
+            continue  # a tie at the cut: either neighbour is right
+        assert np.allclose(got[i], y[:400][order[:7]].mean(axis=0))
+    assert np.allclose(got[-1], y[:400].mean(axis=0))  # nothing known: the train mean
+    assert len(est.dense_terms_) > 0 and len(est.sparse_terms_) > 0  # both parts exercised
