@@ -9,6 +9,8 @@ settings) are out-of-fold, so tuning does not fool itself.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,7 @@ from toolkit.strategies import (
     draw_from_shares,
     route_by_advantage,
     route_by_utility,
+    routes_by_utility,
     share_order,
     unit_draws,
 )
@@ -208,15 +211,20 @@ AXIS_NOTES = {
 
 def routed(matrix: OutcomeMatrix, cost: FloatArray, choice: IntArray) -> Outcome:
     """The outcome of sending task i to executor ``choice[i]``."""
-    rows = np.arange(matrix.n_tasks)
+    flat = np.arange(matrix.n_tasks) * matrix.n_executors + choice  # one index, taken thrice
     share = np.bincount(choice, minlength=matrix.n_executors) / max(1, matrix.n_tasks)
     return Outcome(
-        score=matrix.score[rows, choice],
-        cost=cost[rows, choice],
-        latency=matrix.latency_s[rows, choice],
+        score=_flat(matrix.score).take(flat),
+        cost=_flat(cost).take(flat),
+        latency=_flat(matrix.latency_s).take(flat),
         share=share.astype(np.float64),
         choice=choice,
     )
+
+
+def _flat(a: FloatArray) -> FloatArray:
+    """A tasks x executors array as one row-major run of values (a view when it is one)."""
+    return np.ascontiguousarray(a).reshape(-1)
 
 
 # ----- families -----
@@ -341,19 +349,31 @@ def score_router(data: EvalData, signal: str) -> list[Setting]:
         return out
     cbar = data.mean_train_cost()
     names = list(data.executors)
-    for lam in lambda_grid(p_train, cbar, names):
-        out.append(
+    lams = lambda_grid(p_train, cbar, names)
+
+    def settings_for(part: list[float]) -> list[Setting]:
+        picks = zip(
+            routes_by_utility(p_test, cbar, part, names),
+            routes_by_utility(p_train, cbar, part, names),
+            strict=True,
+        )
+        return [
             Setting(
                 family=name,
                 name=name,
                 params={"lambda": lam},
-                test=routed(data.test, data.test_cost, route_by_utility(p_test, cbar, lam, names)),
-                train=routed(
-                    data.train, data.train_cost, route_by_utility(p_train, cbar, lam, names)
-                ),
+                test=routed(data.test, data.test_cost, pick_te),
+                train=routed(data.train, data.train_cost, pick_tr),
             )
-        )
-    return out
+            for lam, (pick_te, pick_tr) in zip(part, picks, strict=True)
+        ]
+
+    # NumPy lets go of the GIL in its loops: a part of the lambdas per core
+    workers = max(1, min(os.cpu_count() or 1, len(lams) // 16))
+    parts = [lams[k::workers] for k in range(workers)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = list(pool.map(settings_for, parts))
+    return [done[k % workers][k // workers] for k in range(len(lams))]
 
 
 def lambda_grid(

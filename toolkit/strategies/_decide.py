@@ -17,7 +17,7 @@ every rule here is a vectorised function over tasks:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -74,17 +74,38 @@ def route_by_utility(
     ``cost`` is one value per column (the mean train cost per task). Ties go to the cheaper
     column, then to the first by ``names``, so the choice never depends on column order.
     """
+    return next(routes_by_utility(predicted, cost, [lam], names))
+
+
+def routes_by_utility(
+    predicted: FloatArray, cost: FloatArray, lams: Iterable[float], names: Sequence[str]
+) -> Iterator[IntArray]:
+    """:func:`route_by_utility` for each of ``lams``, the columns put in tie order once.
+
+    With the columns sorted cheapest first (then by name), the first maximum of a row is the
+    tie-break's pick, so one ``argmax`` decides each row.
+    """
     import numpy as np
 
-    utility = predicted - lam * cost
-    best = utility.max(axis=1, keepdims=True)
-    tied = utility == best
-    order = sorted(range(len(names)), key=lambda j: (float(cost[j]), names[j]))
-    rank = np.empty(len(names), dtype=np.intp)
-    rank[order] = np.arange(len(names))  # 0 for the cheapest (then first by name)
-    key = np.where(tied, rank[None, :], len(names))
-    picked: IntArray = np.argmin(key, axis=1).astype(np.intp)
-    return picked
+    order = np.asarray(
+        sorted(range(len(names)), key=lambda j: (float(cost[j]), names[j])), dtype=np.intp
+    )
+    columns = np.ascontiguousarray(np.asarray(predicted, dtype=np.float64)[:, order].T)
+    ordered_cost = np.asarray(cost, dtype=np.float64)[order]
+    n = columns.shape[1]
+    best, utility = np.empty(n), np.empty(n)
+    better = np.empty(n, dtype=bool)
+    for lam in lams:
+        # a column-by-column argmax: a later column wins only when strictly better, so the
+        # first maximum (the cheapest) stays, as np.argmax would keep it, in fewer passes
+        picked: IntArray = np.zeros(n, dtype=np.intp)
+        np.subtract(columns[0], lam * ordered_cost[0], out=best)
+        for j in range(1, len(order)):
+            np.subtract(columns[j], lam * ordered_cost[j], out=utility)
+            np.greater(utility, best, out=better)
+            np.copyto(picked, j, where=better)
+            np.maximum(best, utility, out=best)
+        yield order[picked]
 
 
 def stage_answers(predicted: float, threshold: float) -> bool:
