@@ -20,6 +20,14 @@ from toolkit.report._build import (
     write_files,
 )
 from toolkit.report._inputs import ReportInputs, load_inputs
+from toolkit.report._mixcost import (
+    MixCost,
+    MixLine,
+    dollars,
+    mix_cost,
+    mix_cost_table,
+    parse_shares,
+)
 from toolkit.report._notebook import (
     Comparison,
     Png,
@@ -48,6 +56,8 @@ __all__ = [
     "Analysis",
     "Comparison",
     "CostReport",
+    "MixCost",
+    "MixLine",
     "Png",
     "Projection",
     "ProjectionRow",
@@ -60,11 +70,15 @@ __all__ = [
     "build_cost_report",
     "build_report",
     "compare_strategies",
+    "dollars",
     "drift_frame",
     "export_long_csv",
     "export_setting",
     "load_inputs",
+    "mix_cost",
+    "mix_cost_table",
     "parse_mix",
+    "parse_shares",
     "plan_text",
     "plans_frame",
     "project",
