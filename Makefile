@@ -60,8 +60,15 @@ notebooks: $(STAMP)
 
 test: lint types pytest
 
+# JupyterLab on the notebooks, on 127.0.0.1 only, with a fresh token in the printed URL;
+# --allow-root where we are root (containers and CI often are)
+LAB_PORT ?= 8888
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))'); \
+	root=$$([ "$$(id -u)" = "0" ] && echo --allow-root); \
+	echo "JupyterLab: open http://127.0.0.1:$(LAB_PORT)/lab?token=$$token (Ctrl-C stops it)"; \
+	exec $(BIN)/jupyter lab notebooks/ --no-browser --ip 127.0.0.1 --port $(LAB_PORT) \
+	  --ServerApp.port_retries=0 --IdentityProvider.token=$$token $$root
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
