@@ -52,12 +52,16 @@ def fit_lab_specialists(
 
 
 def prepare_lab(spec: str | Path, *, refit: bool = False) -> list[Path]:
-    """Fit the specialists a lab spec names (by file name) when they are missing.
+    """Fit the specialists a spec names when their files are missing (all with ``refit``).
 
-    Reads the spec's TOML (not the validated spec: validation needs the files to exist),
-    loads its task files and writes the specialists where its ``model_path`` entries point.
-    Returns the files written (empty when every one was there and ``refit`` is False).
+    Reads the spec's TOML (not the validated spec: validation needs the files to exist) and
+    its task files, and fits on their ``train`` split. The lab's two files (by name) are fitted
+    as the lab fits them; any other specialist predicts a task's target, trained on the
+    categories its executor lists (every category when it lists none). Returns the files
+    written, in the spec's order (empty when every one was there and ``refit`` is False).
     """
+    from toolkit.models import fit_specialist
+
     spec_path = Path(spec)
     try:
         data = tomllib.loads(spec_path.read_text(encoding="utf-8"))
@@ -66,30 +70,39 @@ def prepare_lab(spec: str | Path, *, refit: bool = False) -> list[Path]:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(located(spec_path, None, "toml", str(exc))) from None
     base = spec_path.resolve().parent
-    wanted: dict[str, Path] = {}
+    todo: list[tuple[Path, list[str]]] = []
     for ex in _tables(data.get("executors")):
         raw = ex.get("model_path")
         if ex.get("kind") == "specialist" and isinstance(raw, str):
             path = Path(raw).expanduser()
             path = (path if path.is_absolute() else base / path).resolve()
-            if path.name in (LABELS_FILE, KIND_FILE):
-                wanted[path.name] = path
-    todo = {name: p for name, p in wanted.items() if refit or not p.is_file()}
+            cats = ex.get("categories")
+            if refit or not path.is_file():
+                todo.append((path, [str(c) for c in cats] if isinstance(cats, list) else []))
     if not todo:
         return []
-    folders = {p.parent for p in todo.values()}
-    if len(folders) != 1:
-        raise InputError(
-            located(
-                spec_path, None, "executors.model_path", "the lab specialists must share a folder"
-            )
-        )
     from toolkit.tasks import load_tasks
 
-    paths = _tables_paths(data, base, spec_path)
-    tasks = load_tasks(*paths)
-    written = fit_lab_specialists(tasks, folders.pop())
-    return [written[name] for name in sorted(todo)]
+    tasks = load_tasks(*_tables_paths(data, base, spec_path))
+    written: list[Path] = []
+    lab = {p.name: p for p, _ in todo if p.name in (LABELS_FILE, KIND_FILE)}
+    if lab:
+        folders = {p.parent for p in lab.values()}
+        if len(folders) != 1:
+            raise InputError(
+                located(
+                    spec_path,
+                    None,
+                    "executors.model_path",
+                    "the lab specialists must share a folder",
+                )
+            )
+        done = fit_lab_specialists(tasks, folders.pop())
+        written += [done[name] for name in sorted(lab)]
+    for path, cats in todo:
+        if path.name not in lab:
+            written.append(fit_specialist(tasks, cats, path, label="target", split="train"))
+    return written
 
 
 def _tables(value: Any) -> list[Mapping[str, Any]]:

@@ -39,6 +39,9 @@ class ExecutionContext:
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
     max_retry_after_s: float = 120.0
+    #: executors built only to plan and price calls (a dry run): a specialist's missing model
+    #: file is allowed there, since planning never loads it
+    plan_only: bool = False
 
 
 def local_models(
@@ -165,7 +168,10 @@ def tool_executor(c: ExecutorConfig, *, context: BuildContext) -> Executor:
 def specialist_executor(c: ExecutorConfig, *, context: BuildContext) -> Executor:
     """A scikit-learn text classifier loaded from a joblib file."""
     spec = SpecialistExecutor(c, context.ctx.on_call)
-    spec.load()  # a missing or foreign file is an input error now, not mid-run
+    # a missing or foreign file is an input error now, not mid-run (a dry run plans its
+    # calls, free, without the model)
+    if not context.ctx.plan_only or spec.path.is_file():
+        spec.load()
     return spec
 
 

@@ -138,7 +138,7 @@ class SpecialistExecutor(InProcessExecutor):
             if not self.path.is_file():
                 raise InputError(
                     f"{self.path}: model_path: no such file (executor {self.name!r}); fit one "
-                    "with toolkit.models.fit_specialist"
+                    "with `toolkit fit-specialist` (or toolkit.models.fit_specialist)"
                 )
             data = joblib.load(self.path)
             if not isinstance(data, dict) or data.get("format") != FORMAT:

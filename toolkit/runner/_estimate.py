@@ -65,7 +65,7 @@ class Estimator:
         self.configs = {c.name: c for c in spec.executor_configs()}
         # built without a local server, cache or budget: nothing here can call a provider
         self.executors: dict[str, Executor] = build_executors(
-            list(self.configs.values()), ExecutionContext(prices=self.prices)
+            list(self.configs.values()), ExecutionContext(prices=self.prices, plan_only=True)
         )
         self._acc: dict[str, _Acc] = {}
 

@@ -80,6 +80,7 @@ class RunSummary:
     message: str = ""
     plan: tuple[PlanLine, ...] = ()
     estimate_usd: float | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -135,6 +136,7 @@ class RunSummary:
             "max_tokens (hourly-priced executors: timeout_s at their rate); cache hits would "
             "cost nothing; retries are not included (--budget caps them)"
         )
+        rows.extend(self.warnings)
         return "\n".join(rows)
 
 
@@ -176,7 +178,7 @@ async def arun_spec(
         raise InputError(
             located("--resume", None, "out", "needs --out DIR: the run directory to continue")
         )
-    loaded = spec if isinstance(spec, Spec) else load_spec(spec)
+    loaded = spec if isinstance(spec, Spec) else load_spec(spec, allow_missing_models=dry_run)
     plan = _Plan.make(loaded, concurrency=concurrency, budget=budget)
     out_dir = _out_dir(loaded, out)
     done: set[tuple[str, str]] = set()
@@ -446,6 +448,10 @@ async def _dry_run(plan: _Plan, done: set[tuple[str, str]], started: float) -> R
         elapsed_s=time.time() - started,
         plan=lines,
         estimate_usd=sum(p.worst_case_usd for p in lines),
+        warnings=tuple(
+            f"warning: {m} (planned here at no charge, as a specialist costs nothing)"
+            for m in plan.spec.missing_models
+        ),
     )
 
 

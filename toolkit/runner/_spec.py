@@ -112,6 +112,7 @@ class Spec(BaseModel):
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _lines: dict[Loc, int] = PrivateAttr(default_factory=dict)
     _text: str = PrivateAttr(default="")
+    _missing_models: list[str] = PrivateAttr(default_factory=list)
 
     # ----- construction ---------------------------------------------------------------------
 
@@ -124,8 +125,13 @@ class Spec(BaseModel):
         base_dir: str | Path | None = None,
         text: str = "",
         check_files: bool = True,
+        allow_missing_models: bool = False,
     ) -> Spec:
-        """Validate a parsed spec; ``InputError`` lists every problem, located in ``text``."""
+        """Validate a parsed spec; ``InputError`` lists every problem, located in ``text``.
+
+        With ``allow_missing_models`` (a dry run), a specialist whose model file is missing is
+        not a problem: it is listed in :attr:`missing_models`, with the command that fits it.
+        """
         lines = key_lines(text) if text else {}
         base = Path(base_dir) if base_dir is not None else Path.cwd()
         problems: list[str] = []
@@ -180,7 +186,7 @@ class Spec(BaseModel):
         spec._base_dir = base
         spec._lines = lines
         spec._text = text
-        problems.extend(spec._cross_check(check_files))
+        problems.extend(spec._cross_check(check_files, allow_missing_models))
         if problems:
             raise InputError(_summary(source, problems), problems)
         return spec
@@ -196,6 +202,15 @@ class Spec(BaseModel):
     def base_dir(self) -> Path:
         """The folder relative paths in the spec are resolved against (the spec's folder)."""
         return self._base_dir
+
+    @property
+    def missing_models(self) -> list[str]:
+        """Warnings for specialists whose model file is missing (allowed on a dry run)."""
+        return list(self._missing_models)
+
+    def fit_command(self) -> str:
+        """The command that fits the specialists this spec names, from its train tasks."""
+        return f"toolkit fit-specialist --spec {self._source}"
 
     @property
     def text(self) -> str:
@@ -245,7 +260,7 @@ class Spec(BaseModel):
 
     # ----- checks across sections --------------------------------------------------------------
 
-    def _cross_check(self, check_files: bool) -> list[str]:
+    def _cross_check(self, check_files: bool, allow_missing_models: bool = False) -> list[str]:
         problems: list[str] = []
         names = [cfg.name for cfg in self.executors]
         known = set(names)
@@ -350,12 +365,15 @@ class Spec(BaseModel):
                     and cfg.model_path is not None
                     and not self.resolve(cfg.model_path).is_file()
                 ):
-                    problems.append(
-                        self.problem(
-                            ("executors", i, "model_path"),
-                            f"no such file: {self.resolve(cfg.model_path)}",
-                        )
+                    missing = self.problem(
+                        ("executors", i, "model_path"),
+                        f"no such file: {self.resolve(cfg.model_path)} (specialist "
+                        f"{cfg.name!r}); fit it with `{self.fit_command()}`",
                     )
+                    if allow_missing_models:
+                        self._missing_models.append(missing)
+                    else:
+                        problems.append(missing)
         return problems
 
 
@@ -401,8 +419,9 @@ def _summary(source: str, problems: Sequence[str]) -> str:
     return f"{n} problem{'s' * (n != 1)} in spec {source}"
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read and validate a spec file; ``InputError`` lists every problem, located."""
+def load_spec(path: str | Path, *, allow_missing_models: bool = False) -> Spec:
+    """Read and validate a spec file; ``InputError`` lists every problem, located.
+    ``allow_missing_models``: see :meth:`Spec.from_mapping`."""
     p = Path(path)
     shown = str(path)
     if not p.exists():
@@ -424,7 +443,13 @@ def load_spec(path: str | Path) -> Spec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(_toml_error(shown, exc)) from None
-    return Spec.from_mapping(data, source=shown, base_dir=p.resolve().parent, text=text)
+    return Spec.from_mapping(
+        data,
+        source=shown,
+        base_dir=p.resolve().parent,
+        text=text,
+        allow_missing_models=allow_missing_models,
+    )
 
 
 def _toml_error(shown: str, exc: tomllib.TOMLDecodeError) -> str:
