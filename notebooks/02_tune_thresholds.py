@@ -25,7 +25,7 @@
 # signal (and the random and hindsight-oracle rankings) on test; a slider that moves the
 # operating point; calibration on train to a target share of strong calls or a budget per
 # task, checked on test (the drift is shown, as RouteLLM users found the routed share moves on
-# new traffic); and the chosen setting exported as a `[[strategies]]` table for a run spec.
+# new traffic); and the chosen setting exported as a spec that runs it live.
 
 # %% tags=["parameters"]
 # Parameters: paths are relative to the repository root.
@@ -37,7 +37,7 @@ strong = None  # None: the best executor on train
 weak = None  # None: the cheapest executor on train
 target_share = 0.3  # calibrate to this share of tasks sent to the strong executor
 budget_per_task = None  # USD; None: halfway between all-weak and all-strong on train
-snippet_out = "reports/notebook/tuned_strategy.toml"  # where the spec snippet is written
+spec_out = "reports/notebook/tuned.toml"  # where the spec with the tuned strategy goes
 seed = 0
 
 # %%
@@ -137,16 +137,19 @@ print(drift_frame(by_share).index.tolist(), drift_frame(by_share).columns.tolist
 # %% [markdown]
 # ## Export the chosen setting
 #
-# Write the calibrated setting as a `[[strategies]]` table to paste into a run spec (the file
-# `toolkit tune --write-spec` writes). `fit_run` names the run whose train split the live
-# router is fitted on. To export the slider's position instead, pass the tuner:
+# Write the calibrated setting as a spec that runs it live (the file `toolkit tune
+# --write-spec` writes): the recorded run's own spec, its paths made relative to the new
+# file's folder, with the tuned strategy added last. Its `fit_run` names the run whose train
+# split the live router is fitted on; check it with `toolkit run reports/notebook/tuned.toml
+# --dry-run`. To export the slider's position instead, pass the tuner:
 # `export_setting(tuner, ...)`.
 
 # %%
-snippet = export_setting(router, ROOT / snippet_out, fit_run=run_dir, source=run_dir)
-print(f"written to {snippet_out}:\n")
-print(snippet)
+spec_text = export_setting(router, ROOT / spec_out, ROOT / run_dir)
+tuned = tomllib.loads(spec_text)["strategies"][-1]
+print(f"written to {spec_out}; the strategy it adds:\n")
+print("\n".join(f"{k} = {v!r}" for k, v in tuned.items()))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-sorted(tomllib.loads(snippet)["strategies"][0])
+sorted(tuned)

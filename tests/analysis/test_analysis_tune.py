@@ -72,19 +72,52 @@ def test_tune_reports_drift_and_writes_spec(split_pair: tuple, tmp_path: Path) -
     for k in ("strong_share", "quality", "cost_usd", "cost_per_task"):
         assert result["drift"][k] == pytest.approx(result["test"][k] - result["train"][k])
     assert result["threshold"] == router.threshold_
-    from toolkit.analysis._tune import write_spec_snippet
+    from toolkit.analysis import write_tuned_spec
 
-    out = write_spec_snippet(tmp_path / "snippet.toml", router)
+    source = train.to_parquet(tmp_path / "train.parquet")
+    out = write_tuned_spec(tmp_path / "spec" / "snippet.toml", router, source)
     spec = tomllib.loads(out.read_text(encoding="utf-8"))
     (table,) = spec["strategies"]
     assert table == {
         "kind": "score_router",
+        "name": "score_router:knn:tuned",
         "signal": "knn",
-        "threshold": router.threshold_,
-        "strong": "strong",
-        "weak": "weak",
-        "fit_run": "runs/REPLACE-WITH-THE-RUN-TO-FIT-ON",
+        "executors": ["weak", "strong"],
+        "threshold": router.live_threshold(),
+        "fit_outcomes": "../train.parquet",
+        "fit_split": "all",
     }
+    # the written threshold is a short number that routes the train tasks as the fitted one
+    assert len(repr(router.threshold_)) <= 8
+    live = router.train_scores_ >= table["threshold"]
+    assert (live == (router.train_scores_ >= router.threshold_)).all()
+
+
+def test_a_cascades_live_threshold_routes_train_as_tuned(split_pair: tuple) -> None:
+    train, _ = split_pair
+    r = ThresholdRouter(signal="knn", kind="cascade", strong_share=0.3).fit(train)
+    escalate = r.train_scores_ >= r.threshold_  # 1 - p_weak >= t
+    weak_answers = (1.0 - r.train_scores_) >= r.live_threshold()  # live: p_weak >= T
+    assert 0 < escalate.sum() < len(escalate)
+    assert (weak_answers == ~escalate).all()
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "want"),
+    [
+        (0.07, 0.1, 0.1),
+        (-0.1000001, -0.09999999999999998, -0.1),
+        (0.41, 0.4123, 0.412),
+        (0.9, float("inf"), 1.0),
+        (float("-inf"), -0.25, -0.3),
+        (1e-5, 3e-5, 3e-5),
+    ],
+)
+def test_short_between(lo: float, hi: float, want: float) -> None:
+    from toolkit.analysis._metrics import short_between
+
+    got = short_between(lo, hi)
+    assert lo < got <= hi and got == want
 
 
 def test_cli_tune_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,7 +147,10 @@ def test_cli_tune_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     r = json.loads(captured.out)
     assert r["n_train"] == 80 and r["n_test"] == 40  # each side takes its own split
     assert set(r["train"]) == {"strong_share", "quality", "cost_usd", "cost_per_task"}
-    assert tomllib.loads(spec.read_text(encoding="utf-8"))["strategies"][0]["kind"] == "cascade"
+    (table,) = tomllib.loads(spec.read_text(encoding="utf-8"))["strategies"]
+    assert table["kind"] == "cascade" and table["signal"] == "score"
+    assert table["executors"] == ["weak", "strong"] and table["estimator"] == "knn"
+    assert r["live_threshold"] == table["threshold"] and 0.0 <= table["threshold"] <= 1.0
     code = main(
         [
             "tune",

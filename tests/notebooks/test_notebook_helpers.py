@@ -208,11 +208,13 @@ def test_export_setting_writes_the_tuners_current_threshold(
     moved = float(tuner.thresholds[1])
     assert moved != fitted
     tuner.update(moved)
-    text = export_setting(tuner, tmp_path / "spec" / "tuned.toml", fit_run="data/runs/x")
-    table = tomllib.loads(text)["strategies"][0]
-    assert table["threshold"] == moved
-    assert table["strong"] == tuner.router.strong_ and table["weak"] == tuner.router.weak_
-    assert table["fit_run"] == "data/runs/x"
+    source = inputs.train.to_parquet(tmp_path / "train.parquet")
+    text = export_setting(tuner, tmp_path / "spec" / "tuned.toml", source)
+    (table,) = tomllib.loads(text)["strategies"]
+    assert table["name"].endswith(":tuned")
+    assert table["threshold"] == tuned_router(tuner).live_threshold()
+    assert table["executors"] == [tuner.router.weak_, tuner.router.strong_]
+    assert table["fit_outcomes"] == "../train.parquet"
     assert (tmp_path / "spec" / "tuned.toml").read_text(encoding="utf-8") == text
     assert tuner.router.threshold_ == fitted  # the tuner's own router is left alone
     # The exported router routes exactly as the tuner's operating point does.

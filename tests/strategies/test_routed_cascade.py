@@ -299,7 +299,7 @@ def test_score_signal_skips_an_executor_predicted_to_fail(tmp_path: Path) -> Non
         ({"executors": ["a", "b"], "signal": "agreement", "threshold": -0.1}, "between 0 and 1"),
         ({"executors": ["a", "b"], "signal": "declined", "threshold": 0.5}, "has no threshold"),
         ({"executors": ["a", "b"], "signal": "verifier"}, "needs verifier"),
-        ({"executors": ["a", "b"], "signal": "score"}, "needs fit_run"),
+        ({"executors": ["a", "b"], "signal": "score"}, "signal .score.: give fit_run"),
         (
             {"executors": ["a", "b"], "signal": "declined", "samples": 5},
             "only with signal = 'agreement'",

@@ -37,7 +37,8 @@ from toolkit.analysis._metrics import (
     upper_hull,
 )
 from toolkit.analysis._policies import COST_UNITS, MONEY_AXES, OfflineFit, lambda_grid
-from toolkit.analysis._tune import ThresholdRouter, tune, write_spec_snippet
+from toolkit.analysis._spec_out import write_tuned_spec
+from toolkit.analysis._tune import ThresholdRouter, tune
 
 __all__ = [
     "AIQ_MEANS",
@@ -74,5 +75,5 @@ __all__ = [
     "to_json",
     "tune",
     "upper_hull",
-    "write_spec_snippet",
+    "write_tuned_spec",
 ]

@@ -7,6 +7,7 @@ assembles them. Tests check each against a slow plain-loop reference.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -305,3 +306,31 @@ def percentiles(values: FloatArray, qs: Sequence[float]) -> list[float | None]:
     if len(values) == 0 or not np.isfinite(values).all():
         return [None] * len(qs)
     return [float(v) for v in np.percentile(values, list(qs))]
+
+
+def short_between(lo: float, hi: float) -> float:
+    """A number v with lo < v <= hi and as few significant digits as can be (``hi`` itself
+    when none shorter fits); ``lo`` may be -inf and ``hi`` inf, not both."""
+    if lo >= hi:
+        return hi
+    ref = max(abs(x) for x in (lo, hi) if math.isfinite(x))
+    top = math.floor(math.log10(ref)) if ref > 0 else 0
+    for digits in range(1, 18):
+        step = 10.0 ** (top - digits + 1)
+        if math.isfinite(hi):
+            v = math.floor(hi / step) * step
+        else:
+            v = (math.floor(lo / step) + 1) * step
+        v = float(f"{v:.{digits}g}")
+        if lo < v <= hi:
+            return v
+    return hi
+
+
+def inside(lo: float, hi: float) -> float:
+    """:func:`short_between` of the middle half of (lo, hi] when both are finite, so the
+    value keeps clear of both ends (float rounding of a refitted signal cannot cross it)."""
+    if math.isfinite(lo) and math.isfinite(hi) and hi > lo:
+        gap = (hi - lo) / 4.0
+        return short_between(lo + gap, hi - gap)
+    return short_between(lo, hi)

@@ -10,9 +10,8 @@ test set shows how far they drift.
 
 from __future__ import annotations
 
-import os
+import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal, Self
 
 import numpy as np
@@ -20,7 +19,7 @@ import numpy.typing as npt
 
 from toolkit._errors import InputError
 from toolkit.analysis._baseline import choose_baseline, default_weak
-from toolkit.analysis._metrics import descending_order, tie_group_ends
+from toolkit.analysis._metrics import descending_order, inside, tie_group_ends
 from toolkit.analysis._policies import COST_UNITS
 from toolkit.outcomes import OutcomeMatrix
 from toolkit.signals import Signal, clone_signal, cross_fit_matrix, make_signal, strong_advantage
@@ -159,7 +158,13 @@ class ThresholdRouter:
         self.train_scores_ = self._route_score(oof, strong, weak)
         cand = self._candidates(train, self.train_scores_)
         i = self._choose(cand, target, value, COST_UNITS.get(train.axis, "USD"))
-        self.threshold_ = float(cand.thresholds[i])
+        # every threshold in (next lower candidate, chosen] routes the train tasks alike: take
+        # a short number well inside, not the last bits of a predicted score
+        hi = float(cand.thresholds[i]) if i > 0 else math.inf
+        lo = float(cand.thresholds[i + 1]) if i + 1 < len(cand.thresholds) else -math.inf
+        self.threshold_ = inside(lo, hi)
+        if self.kind == "score_router":  # the live router's threshold is in [-1, 1]
+            self.threshold_ = min(1.0, max(-1.0, self.threshold_))
         self.target_ = {target: value}
         self.train_ = self._summary(train, self.train_scores_ >= self.threshold_)
         return self
@@ -248,6 +253,19 @@ class ThresholdRouter:
             out["cost_per_task"] = float(cost.mean())
         return out
 
+    def live_threshold(self) -> float:
+        """The threshold in the live strategy's terms, routing the train tasks as
+        ``threshold_`` does: the score router's own (``p_strong - p_weak >= t``, in [-1, 1]);
+        for a cascade, the weak stage answers when ``p_weak >= t`` (in [0, 1])."""
+        scores = np.unique(self.train_scores_)
+        below = scores[scores < self.threshold_]
+        above = scores[scores >= self.threshold_]
+        lo = float(below[-1]) if len(below) else -math.inf
+        hi = float(above[0]) if len(above) else math.inf
+        if self.kind == "cascade":  # escalate when 1 - p_weak >= t: weak answers p > 1 - t
+            return min(1.0, max(0.0, inside(1.0 - hi, 1.0 - lo)))
+        return min(1.0, max(-1.0, inside(lo, hi)))
+
     def signal_name(self) -> str:
         """The signal's name (``tfidf_logreg``, ``knn``, ``random`` or the class's name)."""
         if isinstance(self.signal, str):
@@ -314,47 +332,3 @@ def tune(
         "cost_axis": train.axis,
     }
     return router, result
-
-
-def write_spec_snippet(
-    path: str | Path, router: ThresholdRouter, *, fit_run: str | None = None, source: str = ""
-) -> Path:
-    """Write the tuned setting as a ``[[strategies]]`` TOML table for a live run spec.
-
-    ``fit_run`` is the run whose train-split outcomes the live router is fitted on; without one
-    a placeholder is written for the user to replace. Written atomically.
-    """
-    import tomli_w
-
-    table: dict[str, Any] = {
-        "kind": router.kind,
-        "signal": router.signal_name(),
-        "threshold": router.threshold_,
-        "strong": router.strong_,
-        "weak": router.weak_,
-        "fit_run": fit_run or "runs/REPLACE-WITH-THE-RUN-TO-FIT-ON",
-    }
-    header = (
-        "# Written by `toolkit tune`"
-        + (f" from {source}" if source else "")
-        + ": a threshold chosen on train.\n"
-        "# Paste this [[strategies]] table into a run spec. fit_run names the run whose\n"
-        "# train-split outcomes the live router is fitted on.\n"
-        f"# Threshold semantics ({router.kind}): "
-        + (
-            "route to `strong` when p_strong - p_weak >= threshold.\n"
-            if router.kind == "score_router"
-            else "escalate to `strong` when 1 - p_weak >= threshold.\n"
-        )
-    )
-    text = header + tomli_w.dumps({"strategies": [table]})
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return out

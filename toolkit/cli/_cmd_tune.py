@@ -53,13 +53,15 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--write-spec",
         metavar="SPEC.toml",
-        help="write the chosen setting as a [[strategies]] TOML table for a live run spec",
+        help="write a spec that runs the chosen setting live: from a run directory, that run's "
+        "spec (paths made relative to SPEC.toml's folder) with the tuned strategy added; from "
+        "an outcome file, the strategy table fitted from it (fit_outcomes)",
     )
     p.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from toolkit.analysis import COST_UNITS, to_json, tune, write_spec_snippet
+    from toolkit.analysis import COST_UNITS, to_json, tune, write_tuned_spec
     from toolkit.cli._cmd_evaluate import guard_overlap, load_side, parse_pair
 
     train, _ = load_side(args.train, "train")
@@ -77,12 +79,19 @@ def _run(args: argparse.Namespace) -> int:
         baseline_by=args.baseline_by,
     )
     result.update(extra)
+    asked = args.strong_share
+    got = result["train"]["strong_share"]
+    if asked is not None and abs(got - asked) > 0.005:
+        notes.append(
+            f"no threshold sends exactly {asked:.1%} of the train tasks to {result['strong']}: "
+            f"the nearest sends {got:.1%} (tasks with tied predictions go together)"
+        )
+    if args.write_spec:
+        out = write_tuned_spec(args.write_spec, router, args.train)
+        result["spec"] = str(out)
+        result["live_threshold"] = router.live_threshold()
     if notes:
         result["notes"] = notes
-    if args.write_spec:
-        fit_run = str(args.train) if Path(args.train).is_dir() else None
-        out = write_spec_snippet(args.write_spec, router, fit_run=fit_run, source=str(args.train))
-        result["spec"] = str(out)
     if args.json:
         print(to_json(result))
         return 0
@@ -101,7 +110,12 @@ def _run(args: argparse.Namespace) -> int:
         ]
         print(f"{name:<8}{cells[0]:>14}{cells[1]:>10}{cells[2]:>12}{cells[3]:>12}")
     if args.write_spec:
-        print(f"wrote {result['spec']}")
+        how = (
+            f"check it with `toolkit run {result['spec']} --dry-run`"
+            if Path(args.train).is_dir()
+            else "add its [[strategies]] table to a spec that defines these executors"
+        )
+        print(f"wrote {result['spec']}: {how}")
     for note in notes:
         print(f"note: {note}")
     return 0

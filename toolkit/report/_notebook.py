@@ -598,17 +598,14 @@ def tuned_router(tuner: ThresholdTuner | ThresholdRouter) -> ThresholdRouter:
 
 
 def export_setting(
-    tuner: ThresholdTuner | ThresholdRouter,
-    path: str | Path,
-    *,
-    fit_run: str | None = None,
-    source: str = "",
+    tuner: ThresholdTuner | ThresholdRouter, path: str | Path, source: str | Path
 ) -> str:
-    """Write the tuner's current setting as a ``[[strategies]]`` table for a run spec (the
-    file ``toolkit tune --write-spec`` writes) and return its text."""
-    from toolkit.analysis import write_spec_snippet
+    """Write the tuner's current setting as a spec that runs it live (the file ``toolkit tune
+    --write-spec`` writes; ``source`` is the run directory or outcome file it was tuned on)
+    and return its text."""
+    from toolkit.analysis import write_tuned_spec
 
-    out = write_spec_snippet(path, tuned_router(tuner), fit_run=fit_run, source=source)
+    out = write_tuned_spec(path, tuned_router(tuner), source)
     return out.read_text(encoding="utf-8")
 
 

@@ -393,6 +393,9 @@ def spec_digest(spec: Spec) -> str:
     data.pop("run", None)
     if not data.get("plugins"):
         data.pop("plugins", None)  # specs from before plugins existed keep their digest
+    for st in data.get("strategies", []):
+        if st.get("fit_outcomes", "") is None:
+            del st["fit_outcomes"]  # strategies from before fit_outcomes keep their digest
     for ex in data.get("executors", []):
         ex.pop("api_base", None)
         ex.pop("concurrency", None)

@@ -46,7 +46,7 @@ from toolkit.strategies._routed_common import (
     parallel_latency,
     shorten,
 )
-from toolkit.strategies._score_router import LearnedScores, check_signal
+from toolkit.strategies._score_router import LearnedScores, check_fit_source, check_signal
 from toolkit.strategies._single import answer_trace, call_error
 from toolkit.tasks import Task
 
@@ -77,6 +77,7 @@ _ONLY_FOR: dict[str, Signal] = {
     "estimator": "score",
     "estimator_settings": "score",
     "fit_run": "score",
+    "fit_outcomes": "score",
     "fit_split": "score",
     "fit_tasks": "score",
 }
@@ -162,6 +163,7 @@ class CascadeConfig(StrategyConfig):
     estimator: str = "tfidf_logreg"
     estimator_settings: dict[str, Any] = Field(default_factory=dict)
     fit_run: str | None = Field(default=None, min_length=1)
+    fit_outcomes: str | None = Field(default=None, min_length=1)
     fit_split: str = Field(default="train", min_length=1)
     fit_tasks: list[str] = Field(default_factory=list)
 
@@ -220,11 +222,10 @@ class CascadeConfig(StrategyConfig):
         if self.signal == "verifier" and self.verifier is None:
             raise ValueError("signal 'verifier' needs verifier = \"<executor>\" to ask")
         if self.signal == "score":
-            if self.fit_run is None:
-                raise ValueError(
-                    "signal 'score' needs fit_run = \"<run dir>\": an earlier run with "
-                    "single:<executor> results on the train split"
-                )
+            try:
+                check_fit_source(self.fit_run, self.fit_outcomes)
+            except ValueError as exc:
+                raise ValueError(f"signal 'score': {exc}") from None
             check_signal(self.estimator, self.estimator_settings, "estimator_settings")
         return self
 
@@ -254,12 +255,12 @@ class Cascade:
         self.threshold = config.effective_threshold
         self.scores: LearnedScores | None = None
         if config.signal == "score":
-            assert config.fit_run is not None
             self.scores = LearnedScores(
                 owner=self.name,
                 signal=config.estimator,
                 executors=config.executors[:-1],
                 fit_run=config.fit_run,
+                fit_outcomes=config.fit_outcomes,
                 fit_split=config.fit_split,
                 fit_tasks=config.fit_tasks,
                 settings=config.estimator_settings,

@@ -216,6 +216,55 @@ def _manifest_task_paths(root: Path, spec: Mapping[str, Any]) -> list[Path]:
     return out
 
 
+def check_fit_source(fit_run: str | None, fit_outcomes: str | None) -> None:
+    """ValueError unless exactly one of ``fit_run`` and ``fit_outcomes`` is given."""
+    if (fit_run is None) == (fit_outcomes is None):
+        raise ValueError(
+            'give fit_run = "<run dir>" (an earlier run with single:<executor> results) or '
+            'fit_outcomes = "<outcome file>" (written by toolkit outcomes import): what the '
+            "signal is fitted on" + (", not both" if fit_run is not None else "")
+        )
+
+
+def read_outcome_file(
+    path: str | Path, executors: Sequence[str], *, split: str = "train"
+) -> TrainOutcomes:
+    """The ``split`` rows (``"all"``: every row) of an outcome file, for ``executors``, as
+    what a signal is fitted on. Raises ``InputError`` naming what is missing."""
+    from toolkit.outcomes import load_outcomes
+
+    matrix = load_outcomes(path)
+    missing = [e for e in executors if e not in matrix.executors]
+    if missing:
+        raise InputError(
+            f"{path}: no executor {', '.join(repr(e) for e in missing)} in this outcome file "
+            f"(it has {', '.join(matrix.executors)})"
+        )
+    if split != ALL_SPLITS:
+        if split not in matrix.split_names():
+            raise InputError(
+                f"{path}: no split {split!r} (splits: "
+                f'{", ".join(matrix.split_names()) or "none"}); set fit_split = "all" to fit '
+                "on every row"
+            )
+        matrix = matrix.split(split)
+    matrix = matrix.select_executors(list(executors))
+    if not matrix.has_text:
+        raise InputError(f"{path}: the outcomes have no task text, so no signal can be fitted")
+    cells = matrix.axis_cost()
+    cost = cells.mean(axis=0) if cells is not None else np.zeros(len(executors))
+    return TrainOutcomes(
+        run=str(path),
+        split=split,
+        executors=tuple(executors),
+        task_ids=tuple(str(t) for t in matrix.task_ids),
+        texts=tuple(str(t) for t in matrix.text),
+        scores=np.asarray(matrix.score, dtype=np.float64),
+        mean_cost_usd={e: float(cost[j]) for j, e in enumerate(executors)},
+        categories=tuple(str(c) for c in matrix.category),
+    )
+
+
 def check_signal(name: str, settings: Mapping[str, Any], field: str) -> None:
     """ValueError (for a config validator) when ``name`` is not a registered signal or
     ``settings`` do not fit it."""
@@ -248,7 +297,8 @@ class LearnedScores:
         owner: str,
         signal: str,
         executors: Sequence[str],
-        fit_run: str,
+        fit_run: str | None = None,
+        fit_outcomes: str | None = None,
         fit_split: str = "train",
         fit_tasks: Sequence[str] = (),
         settings: Mapping[str, Any] | None = None,
@@ -257,6 +307,7 @@ class LearnedScores:
         self.signal = signal
         self.executors = tuple(executors)
         self.fit_run = fit_run
+        self.fit_outcomes = fit_outcomes
         self.fit_split = fit_split
         self.fit_tasks = tuple(fit_tasks)
         self.settings = dict(settings or {})
@@ -288,7 +339,14 @@ class LearnedScores:
         return self
 
     def fit_from(self, ctx: StrategyContext) -> LearnedScores:
-        """Read the fit run (path resolved from the spec's folder, then the cwd) and fit."""
+        """Read the fit run or outcome file (path resolved from the spec's folder, then the
+        cwd) and fit."""
+        if self.fit_outcomes is not None:
+            path = resolve_existing(
+                self.fit_outcomes, ctx, f"strategy {self.owner!r}: fit_outcomes"
+            )
+            return self.fit(read_outcome_file(path, self.executors, split=self.fit_split))
+        assert self.fit_run is not None
         run = resolve_existing(self.fit_run, ctx, f"strategy {self.owner!r}: fit_run")
         paths = [
             resolve_existing(p, ctx, f"strategy {self.owner!r}: fit_tasks") for p in self.fit_tasks
@@ -328,7 +386,8 @@ class ScoreRouterConfig(StrategyConfig):
     executors: list[str] = Field(min_length=2)
     threshold: float | None = None
     lambda_usd: float | None = Field(default=None, ge=0.0)
-    fit_run: str = Field(min_length=1)
+    fit_run: str | None = Field(default=None, min_length=1)
+    fit_outcomes: str | None = Field(default=None, min_length=1)
     fit_split: str = Field(default="train", min_length=1)
     fit_tasks: list[str] = Field(default_factory=list)
 
@@ -363,6 +422,7 @@ class ScoreRouterConfig(StrategyConfig):
                 "give threshold (two executors [weak, strong]) or lambda_usd (USD weight of the "
                 "mean train cost per task)"
             )
+        check_fit_source(self.fit_run, self.fit_outcomes)
         check_signal(self.signal, self.signal_settings, "signal_settings")
         return self
 
@@ -384,6 +444,7 @@ class ScoreRouter:
             signal=config.signal,
             executors=config.executors,
             fit_run=config.fit_run,
+            fit_outcomes=config.fit_outcomes,
             fit_split=config.fit_split,
             fit_tasks=config.fit_tasks,
             settings=config.signal_settings,
