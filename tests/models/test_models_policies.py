@@ -27,7 +27,7 @@ from toolkit.registry import REGISTRY, PluginError, executor
 class FlakyConfig(ExecutorBase):
     kind: Literal["flaky_test"] = "flaky_test"
     fail_first: int = 0
-    mode: Literal["ok", "raise", "bug", "error_call", "slow"] = "ok"
+    mode: Literal["ok", "raise", "bug", "error_call", "slow", "pause"] = "ok"
     price: float = 0.01
 
 
@@ -51,6 +51,8 @@ class Flaky:
             raise KeyError("oops")
         if mode == "slow":
             await asyncio.sleep(5)
+        if mode == "pause":  # long enough for its twins to arrive while it is in flight
+            await asyncio.sleep(0.05)
         text = f"{self.name}: {request.prompt}"
         error = "bad request" if mode == "error_call" else None
         return Call(self.name, "flaky/1", text, cost_usd=self.config.price, error=error)
@@ -155,3 +157,21 @@ def test_a_config_that_does_not_subclass_executor_base_is_refused() -> None:
 
     with pytest.raises(PluginError, match=r"must subclass toolkit\.models\.ExecutorBase"):
         executor("loose_test", config=Loose)(lambda c: c)
+
+
+def test_identical_requests_in_flight_share_one_call(
+    tmp_path: Path, flaky_kind: dict[str, Flaky]
+) -> None:
+    """Single flight: four identical requests at once make one call; the rest are hits."""
+    ctx = ExecutionContext(cache=ResponseCache(tmp_path / "cache.sqlite"))
+    ex = _build(ctx, {"name": "f", "mode": "pause"})["f"]
+
+    async def four() -> list[Call]:
+        requests = [Request(task_id=f"t{i}", prompt="same") for i in range(4)]
+        other = Request(task_id="t9", prompt="other")
+        return list(await asyncio.gather(*(ex.complete(r) for r in [*requests, other])))  # type: ignore[attr-defined]
+
+    calls = asyncio.run(four())
+    assert flaky_kind["f"].calls == 2  # "same" once, "other" once
+    assert sum(c.cached for c in calls) == 3
+    assert all(c.ok for c in calls)

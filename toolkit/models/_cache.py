@@ -21,6 +21,8 @@ way; closing the last connection checkpoints what is left.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -28,7 +30,8 @@ import sqlite3
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+import weakref
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +73,10 @@ class ResponseCache:
         self._pid = 0
         self._puts = 0
         self._checkpointer: threading.Thread | None = None
+        # per event loop: key -> [lock, holders] of the calls in flight (single flight)
+        self._flights: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, list[Any]]
+        ] = weakref.WeakKeyDictionary()
 
     # -- connection ----------------------------------------------------------------------
 
@@ -152,6 +159,24 @@ class ResponseCache:
             )
 
     # -- access --------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def in_flight(self, key: str) -> AsyncIterator[None]:
+        """Hold ``key`` while its call is made: an identical request that arrives meanwhile
+        waits here, then finds the answer in the cache instead of paying for it again (no
+        call is paid twice at any concurrency). Different keys never wait on each other."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            flights = self._flights.setdefault(loop, {})
+        entry = flights.setdefault(key, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del flights[key]
 
     @staticmethod
     def key(

@@ -438,6 +438,27 @@ class LLMExecutor:
         pricing = self.pricing(model)
         key = ResponseCache.key(self.identity, model, payload, settings)
         cache = self.ctx.cache
+        if cache is None or self.ctx.replay:
+            return await self._answer(
+                request, use_fallbacks, started_at, model, payload, settings, pricing, key
+            )
+        async with cache.in_flight(key):  # an identical request in flight: wait, then a hit
+            return await self._answer(
+                request, use_fallbacks, started_at, model, payload, settings, pricing, key
+            )
+
+    async def _answer(
+        self,
+        request: Request,
+        use_fallbacks: bool,
+        started_at: float,
+        model: str,
+        payload: Any,
+        settings: Mapping[str, Any],
+        pricing: Pricing,
+        key: str,
+    ) -> Call:
+        cache = self.ctx.cache
         recorded_failure: Mapping[str, Any] | None = None
         if cache is not None:
             hit = cache.get(key)

@@ -121,6 +121,15 @@ class PolicyExecutor:
         model = self.config.model or self.config.kind
         key = ResponseCache.key(self.identity, model, request_payload(request), self.settings)
         cache = self.ctx.cache
+        if cache is None or self.ctx.replay:
+            return await self._answer(request, use_fallbacks, started_at, model, key)
+        async with cache.in_flight(key):  # an identical request in flight: wait, then a hit
+            return await self._answer(request, use_fallbacks, started_at, model, key)
+
+    async def _answer(
+        self, request: Request, use_fallbacks: bool, started_at: float, model: str, key: str
+    ) -> Call:
+        cache = self.ctx.cache
         recorded_failure: Mapping[str, Any] | None = None
         if cache is not None:
             hit = cache.get(key)
