@@ -45,9 +45,13 @@ def _run(chromium: str, args: list[str], profile: Path) -> str:
     return proc.stdout
 
 
-def render_dom(chromium: str, page: Path, profile: Path) -> str:
-    """The DOM of ``page`` after load (scripts, had any run, have run by then)."""
-    dom = _run(chromium, ["--dump-dom", page.resolve().as_uri()], profile)
+def render_dom(
+    chromium: str, page: Path, profile: Path, window: tuple[int, int] | None = None
+) -> str:
+    """The DOM of ``page`` after load (scripts, had any run, have run by then), laid out in
+    a ``window`` (width, height) when given."""
+    size = [f"--window-size={window[0]},{window[1]}"] if window else []
+    dom = _run(chromium, [*size, "--dump-dom", page.resolve().as_uri()], profile)
     if "<html" not in dom:
         raise AssertionError(f"chromium dumped no DOM for {page}")
     return dom

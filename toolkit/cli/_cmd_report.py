@@ -47,6 +47,13 @@ def register(sub: Any) -> None:
         metavar="FILE",
         help="a prices TOML (USD per million tokens) for a what-if section at those prices",
     )
+    p.add_argument(
+        "--quality-target",
+        type=float,
+        default=1.0,
+        metavar="Q",
+        help="the recommendation keeps Q x the baseline's quality (default 1.0: all of it)",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
     p.add_argument(
         "--test-fraction",
@@ -71,6 +78,7 @@ def _run(args: argparse.Namespace) -> int:
         reprice_file=args.reprice,
         seed=args.seed,
         test_fraction=args.test_fraction,
+        quality_target=args.quality_target,
     )
     out = report.write(args.out)
     print(f"wrote the cost report to {out}/")

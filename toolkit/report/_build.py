@@ -129,6 +129,7 @@ class CostReport:
     mix: Mapping[str, float] | None
     whatif: tuple[Repricing, Analysis] | None = None
     n_boot: int = 1000
+    quality_target: float = 1.0
     notes: tuple[str, ...] = ()
     blocks: tuple[Block, ...] = field(default_factory=tuple)
 
@@ -182,13 +183,17 @@ def build_cost_report(
     test_fraction: float = 0.3,
     n_boot: int = 1000,
     strategies: Sequence[str] | None = None,
+    quality_target: float = 1.0,
 ) -> CostReport:
     """Build the cost report of a run directory or an outcome file (nothing is written).
 
     ``baseline`` is an executor name (``single:<executor>`` also accepted); the default is the
     evaluation's ``single_best``. ``mix`` maps categories to raw shares (None: the measured
-    test mix). ``reprice_file`` adds the what-if section.
+    test mix). ``reprice_file`` adds the what-if section. ``quality_target`` Q is what the
+    recommendation must keep: Q x the baseline's quality, reached on train and held on test.
     """
+    if not 0.0 < quality_target <= 1.5:
+        raise InputError(f"--quality-target must be in (0, 1.5], got {quality_target}")
     if monthly_requests < 0:
         raise InputError(f"--monthly-requests must be >= 0, got {monthly_requests}")
     inputs = (
@@ -209,6 +214,7 @@ def build_cost_report(
         seed=seed,
         n_boot=n_boot,
         strategies=strategies,
+        quality_target=quality_target,
     )
     whatif = None
     if reprice_file is not None:
@@ -234,6 +240,7 @@ def build_cost_report(
         mix=mix,
         whatif=whatif,
         n_boot=n_boot,
+        quality_target=quality_target,
     )
     from toolkit.report._sections import report_blocks
 
@@ -284,10 +291,11 @@ def analyze(
     seed: int,
     n_boot: int,
     strategies: Sequence[str] | None = None,
+    quality_target: float = 1.0,
 ) -> Analysis:
     """Evaluate the offline strategies, summarise the live ones, pick the table's rows and
     project the month (all numbers from ``toolkit.analysis``)."""
-    from toolkit.analysis import MONEY_AXES, evaluate
+    from toolkit.analysis import MONEY_AXES, PARITY_TARGETS, evaluate
 
     evaluation = evaluate(
         inputs.train,
@@ -296,6 +304,7 @@ def analyze(
         seed=seed,
         n_boot=n_boot,
         baseline=baseline,
+        parity_targets=tuple(dict.fromkeys((quality_target, *PARITY_TARGETS))),
     )
     base_name = baseline or str(evaluation["single_best"]["name"])
     offline = list(evaluation["strategies"])

@@ -120,6 +120,7 @@ def report_blocks(report: CostReport) -> tuple[list[Block], list[str]]:
     inputs = report.inputs
     notes = _notes(inputs, a)
     blocks: list[Block] = []
+    blocks += _recommendation_section(a, report.quality_target)
     blocks += _facts(report)
     blocks += _strategy_section(a, inputs)
     blocks += _frontier_section(a, inputs)
@@ -794,3 +795,207 @@ def _definitions(n_boot: int) -> list[Block]:
             )
         ),
     ]
+
+
+# ----- the recommendation -----
+
+
+def _family_words(name: str, params: Mapping[str, Any], strong: str, weak: str) -> str:
+    """What a strategy family does, in one plain sentence."""
+    kind, _, signal = name.partition(":")
+    s = str(params.get("strong", strong))
+    w = str(params.get("weak", weak))
+    if kind == "random":
+        share = params.get("strong_share")
+        part = f"{pct(share)} of tasks" if share is not None else "a fixed share of tasks"
+        return f"It sends {part}, drawn at random without reading them, to {s}; the rest to {w}."
+    if kind == "score_router" and "lambda" in params:
+        return (
+            f"A {signal} model reads each task and predicts every executor's score; the task "
+            "goes to the executor with the best predicted score minus lambda x its cost."
+        )
+    if kind == "score_router":
+        return (
+            f"A {signal} model reads each task and predicts how much better {s} would answer "
+            f"it than {w}; tasks where that gain clears the threshold go to {s}, the rest to {w}."
+        )
+    if kind == "single":
+        return f"Every task goes to {signal}."
+    if kind == "cascade" and signal == "declined":
+        return (
+            "It tries the cheaper executors first, in order; one that declines (not its kind "
+            "of task) or fails passes the task on, and the last answers whatever is left."
+        )
+    if kind == "rules":
+        return "Fixed rules route each task by its type and metadata to a named executor."
+    if kind == "classify_then_route":
+        return (
+            "A classifier names each task's kind, and the kind picks the executor; the "
+            "classifier's own calls are counted in the cost."
+        )
+    if kind == "cascade":
+        return (
+            "It tries the cheaper executors first and moves a task up to a dearer one when a "
+            f"{signal} model, reading the task, predicts the cheaper answer would fail."
+        )
+    return f"The {name} strategy."
+
+
+def _setting_row(a: Analysis, entry: Mapping[str, Any]) -> StrategyRow | None:
+    """The report row of a parity entry's setting (same strategy and parameters)."""
+    for r in a.rows:
+        if r.name == entry.get("strategy") and dict(r.entry.get("params") or {}) == dict(
+            entry.get("params") or {}
+        ):
+            return r
+    return None
+
+
+def _recommendation_section(a: Analysis, target: float) -> list[Block]:
+    """The answer first: the cheapest setting that keeps ``target`` x the baseline's quality
+    for less money, its month against the baseline, and the alternatives. A tuned setting
+    must reach it on train (where it was chosen) and hold on test; a fixed strategy (a live
+    rule, classifier or cascade, or another single executor: nothing tuned on these tasks)
+    must reach it on test."""
+    ev = a.evaluation
+    base = a.row(a.baseline)
+    bq = base.entry.get("quality")
+    base_cost = base.entry.get("cost_usd")
+    blocks: list[Block] = [Heading(2, "Recommendation", "recommendation")]
+    picks: list[tuple[float, str, Mapping[str, Any], StrategyRow]] = []
+    for p in ev.get("parity", []):
+        row = _setting_row(a, p)
+        ratio = p.get("cost_ratio")
+        if (
+            row is not None
+            and p.get("target") == target
+            and p.get("reached")
+            and p.get("holds_on_test")
+            and ratio is not None
+            and float(ratio) < 1.0  # a saving, not the baseline under another name
+        ):
+            picks.append((float(ratio), "tuned", p, row))
+    if bq is not None and base_cost:
+        for r in a.rows:
+            q, c = r.entry.get("quality"), r.entry.get("cost_usd")
+            fixed = r.how == "live" or (r.family == "single" and r is not base)
+            if fixed and q is not None and c is not None and float(q) >= target * float(bq):
+                ratio = float(c) / float(base_cost)
+                if ratio < 1.0:
+                    fixed_entry: Mapping[str, Any] = {
+                        "strategy": r.name,
+                        "params": {},
+                        "cost_ratio": ratio,
+                    }
+                    picks.append((ratio, "fixed", fixed_entry, r))
+    goal = f"{pct(target)} of the baseline's quality" if target != 1.0 else "the baseline's quality"
+    if not picks:
+        blocks.append(
+            Para(
+                f"No strategy kept {goal} ({base.label}, quality {num(bq)}) on the test "
+                f"tasks for less money: keep everything on {base.label}, or accept less "
+                "quality (the alternatives below say what each costs).",
+                strong=True,
+            )
+        )
+        return blocks + _alternatives(a, base, None)
+    _, how, entry, row = min(picks, key=lambda x: (x[0], x[3].label))
+    blocks += _pick_blocks(a, entry, row, base, goal, how)
+    return blocks + _alternatives(a, base, row)
+
+
+def _pick_blocks(
+    a: Analysis,
+    pick: Mapping[str, Any],
+    row: StrategyRow,
+    base: StrategyRow,
+    goal: str,
+    how: str,
+) -> list[Block]:
+    ev = a.evaluation
+    params = dict(pick.get("params") or {})
+    strong = str(params.get("strong", a.baseline.removeprefix("single:")))
+    weak = str(params.get("weak", ""))
+    where = (
+        "on train, where its setting was chosen, and on the held-out test tasks"
+        if how == "tuned"
+        else "on the test tasks (a fixed strategy: nothing in it was tuned on these tasks)"
+    )
+    lines = [
+        f"Use {row.label}: it kept {goal} {where}, at {pct(pick.get('cost_ratio'))} of the "
+        "baseline's cost.",
+        _family_words(str(pick["strategy"]), params, strong, weak),
+    ]
+    p = a.projection
+    ratio_ci = pick.get("cost_ratio_ci") or [None, None]
+    saving_ci = (
+        f" (95% CI of the saving: {pct(1 - ratio_ci[1])} to {pct(1 - ratio_ci[0])})"
+        if None not in ratio_ci
+        else ""
+    )
+    if p is not None:
+        mine, theirs = p.row(row.label), p.row(base.label)
+        lines.append(
+            f"At {p.monthly_requests:,} requests a month it costs {usd(mine.monthly_usd)} "
+            f"against {usd(theirs.monthly_usd)} with everything on {base.label}: "
+            f"{usd(mine.saving_usd)} saved a month, {pct(mine.saving_pct)}"
+            f"{saving_ci}."
+        )
+    else:
+        lines.append(f"Its cost is {pct(pick.get('cost_ratio'))} of the baseline's{saving_ci}.")
+    q, bq = row.entry.get("quality"), base.entry.get("quality")
+    qci, bci = (
+        row.entry.get("quality_ci") or [None, None],
+        base.entry.get("quality_ci") or [None, None],
+    )
+    diff = float(q) - float(bq) if q is not None and bq is not None else None
+    lines.append(
+        f"Quality on the test tasks: {num(q)} [{num(qci[0])}, {num(qci[1])}] against "
+        f"{num(bq)} [{num(bci[0])}, {num(bci[1])}] for the baseline, a difference of "
+        f"{num(diff)} (paired p = {num(row.entry.get('p_value_vs_single_best'))}; "
+        f"{ev['n_test']} test tasks)."
+    )
+    return [Para(lines[0], strong=True), *(Para(t) for t in lines[1:])]
+
+
+def _alternatives(a: Analysis, base: StrategyRow, chosen: StrategyRow | None) -> list[Block]:
+    """Two or three settings worth knowing: the best quality and the cheapest acceptable
+    (at least 95% of the baseline's quality); settings that save by answering much worse are
+    named as such."""
+    bq = base.entry.get("quality")
+    rows = [
+        r
+        for r in a.shown()
+        if r.entry.get("quality") is not None and r is not chosen and r.family != "oracle"
+    ]
+    if not rows or bq is None:
+        return []
+
+    def cost(r: StrategyRow) -> float:
+        c = r.entry.get("cost_usd")
+        return float(c) if c is not None else math.inf
+
+    items: list[str] = []
+    best = max(rows, key=lambda r: (float(r.entry["quality"]), -cost(r)))
+    items.append(
+        f"Best quality: {best.label}, quality {num(best.entry['quality'])} at "
+        f"{pct(cost(best) / cost(base)) if cost(base) > 0 else 'n/a'} of the baseline's cost."
+    )
+    fine = [r for r in rows if float(r.entry["quality"]) >= 0.95 * float(bq) and r is not base]
+    if fine:
+        cheap = min(fine, key=cost)
+        items.append(
+            f"Cheapest within 5% of the baseline's quality: {cheap.label}, quality "
+            f"{num(cheap.entry['quality'])} at "
+            f"{pct(cost(cheap) / cost(base)) if cost(base) > 0 else 'n/a'} of its cost."
+        )
+    poor = [r for r in rows if float(r.entry["quality"]) < 0.9 * float(bq) and cost(r) < cost(base)]
+    if poor:
+        worst = min(poor, key=cost)
+        items.append(
+            f"Saving by answering worse: {worst.label} costs "
+            f"{pct(cost(worst) / cost(base)) if cost(base) > 0 else 'n/a'} of the baseline but "
+            f"keeps only {num(worst.entry['quality'])} quality against {num(bq)}; its saving is "
+            "not a saving at equal quality."
+        )
+    return [Para("Alternatives worth knowing:"), Bullets(tuple(items))]
