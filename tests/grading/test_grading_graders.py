@@ -32,6 +32,13 @@ def test_exact_strips_only_surrounding_whitespace() -> None:
     assert g.score == 0.0 and g.reason == "expected 'Paris', got 'Lyon'"
 
 
+def test_a_difference_past_the_cut_is_shown_where_it_is() -> None:
+    url = "https://www.example.com/products/category/item-12345"
+    reason = grade(make_task(url, "exact"), url + ".").reason
+    assert reason.endswith("(they differ at character 53)")
+    assert "'.../category/item-12345'" in reason and "'.../category/item-12345.'" in reason
+
+
 def test_exact_accepts_any_target_in_a_list() -> None:
     assert score("NYC", ["New York", "NYC"], "exact") == 1.0
     reason = grade(make_task(["New York", "NYC"], "exact"), "LA").reason

@@ -128,7 +128,9 @@ def test_arithmetic_categories_limit_what_it_answers() -> None:
         ("date", "Signed on March 3, 2021 in Paris.", "March 3, 2021"),
         ("amount", "Total due: $1,249.50 by Friday.", "$1,249.50"),
         ("amount", "They paid 300 EUR in cash.", "300 EUR"),
-        ("url", "Docs at https://example.com/a/b?x=1.", "https://example.com/a/b?x=1."),
+        ("url", "Docs at https://example.com/a/b?x=1.", "https://example.com/a/b?x=1"),
+        ("url", "See http://a.org/x.html, then stop!", "http://a.org/x.html"),
+        ("url", "Is it https://b.io/q?", "https://b.io/q"),
         (r"order #(\d+)", "Re: order #88412 shipped", "88412"),
     ],
 )

@@ -47,6 +47,24 @@ def task_error(task: Task, field: str, problem: str) -> InputError:
     return InputError(located(f"task {task.id!r}", None, field, problem))
 
 
+def mismatch(expected: str, got: str, limit: int = 40) -> str:
+    """``expected X, got Y`` for a reason, each cut to about ``limit`` characters around
+    where they first differ, so a difference past the cut is not hidden."""
+    at = next(
+        (i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b),
+        min(len(expected), len(got)),
+    )
+    if max(len(expected), len(got)) <= limit or at < limit - 10:
+        return f"expected {short(expected, limit)}, got {short(got, limit)}"
+    start = max(0, at - limit // 2)
+
+    def window(text: str) -> str:
+        part = text[start : start + limit]
+        return repr(("..." if start else "") + part + ("..." if start + limit < len(text) else ""))
+
+    return f"expected {window(expected)}, got {window(got)} (they differ at character {at + 1})"
+
+
 def short(text: str, limit: int = 60) -> str:
     """``repr`` of ``text``, cut to about ``limit`` characters for a reason."""
     if len(text) > limit:

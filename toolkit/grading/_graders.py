@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from toolkit.grading._grade import Grade, short, task_error
+from toolkit.grading._grade import Grade, mismatch, short, task_error
 from toolkit.registry import grader
 from toolkit.tasks import Task
 
@@ -121,6 +121,8 @@ def exact(task: Task, answer: str) -> Grade:
     for target in targets:
         if got == target.strip():
             return Grade(1.0, f"exact match {short(target, 40)}")
+    if len(targets) == 1:
+        return Grade(0.0, mismatch(targets[0].strip(), got))
     return Grade(0.0, f"expected {_expected(targets)}, got {short(got)}")
 
 

@@ -27,7 +27,8 @@ BUILTIN_PATTERNS: dict[str, str] = {
         r"|\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{4})\b"
     ),
     "amount": r"(?:[$€£]\s?\d[\d,]*(?:\.\d+)?|\b\d[\d,]*(?:\.\d+)?\s?(?:USD|EUR|GBP|dollars?|euros?)\b)",
-    "url": r"https?://[^\s<>\"')\]]+",
+    # a sentence's closing punctuation is not part of the address
+    "url": r"https?://[^\s<>\"')\]]+(?<![.,;:!?])",
 }
 
 
