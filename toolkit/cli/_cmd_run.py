@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from typing import Any
 
@@ -84,18 +85,34 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from toolkit.runner import run_spec
+    from toolkit.runner import RunSummary, run_spec
 
-    summary = run_spec(
-        args.spec,
-        out=args.out,
-        budget=args.budget,
-        concurrency=args.concurrency,
-        resume=args.resume,
-        replay=args.replay,
-        dry_run=args.dry_run,
-        progress=args.progress,
-    )
+    stopped: list[RunSummary] = []
+    try:
+        summary = run_spec(
+            args.spec,
+            out=args.out,
+            budget=args.budget,
+            concurrency=args.concurrency,
+            resume=args.resume,
+            replay=args.replay,
+            dry_run=args.dry_run,
+            progress=args.progress,
+            on_stop=stopped.append,
+        )
+    except KeyboardInterrupt:
+        if not stopped:  # before the run directory was written: nothing to resume
+            print("interrupted before the run started; nothing was written", file=sys.stderr)
+            return 130
+        last = stopped[-1]
+        print(last.line(status="interrupted"), file=sys.stderr)
+        print(
+            f"every finished call and result is kept; resume with:\n"
+            f"  toolkit run {shlex.quote(str(args.spec))} --out {shlex.quote(str(last.out))} "
+            "--resume",
+            file=sys.stderr,
+        )
+        return 130
     if summary.status == "dry_run":
         print(summary.report())
     else:

@@ -81,14 +81,16 @@ class RunSummary:
     plan: tuple[PlanLine, ...] = ()
     estimate_usd: float | None = None
     warnings: tuple[str, ...] = ()
+    n_declined: int = 0
 
     @property
     def exit_code(self) -> int:
         """0 done (or dry run), 3 stopped by the budget, 4 replay miss, 1 failed."""
         return _EXIT[self.status]
 
-    def line(self) -> str:
-        """The one-line summary printed at the end of every run."""
+    def line(self, status: str | None = None) -> str:
+        """The one-line summary printed at the end of every run (``status`` in place of the
+        recorded one, e.g. ``interrupted``)."""
         if self.status == "dry_run":
             est = f"${self.estimate_usd:.6f}" if self.estimate_usd is not None else "unknown"
             calls = sum(p.calls for p in self.plan)
@@ -99,9 +101,11 @@ class RunSummary:
             )
         budget = f" of ${self.budget_usd:.6f}" if self.budget_usd is not None else ""
         text = (
-            f"{self.name}: {self.status}: {self.n_done}/{self.n_pairs} results "
+            f"{self.name}: {status or self.status}: {self.n_done}/{self.n_pairs} results "
             f"({self.n_run} this session, {self.n_skipped} already done), "
-            f"{self.n_errors} with errors, {self.n_calls} calls, "
+            f"{self.n_errors} with errors"
+            + (f", {self.n_declined} declined" if self.n_declined else "")
+            + f", {self.n_calls} calls, "
             f"spent ${self.spent_usd:.6f}{budget} (cost ${self.cost_usd:.6f}), "
             f"{self.elapsed_s:.1f} s"
         )
@@ -165,6 +169,7 @@ async def arun_spec(
     replay: bool = False,
     dry_run: bool = False,
     progress: bool | None = None,
+    on_stop: Callable[[RunSummary], None] | None = None,
 ) -> RunSummary:
     """The async form of :func:`run_spec` (same arguments)."""
     started = time.time()
@@ -213,6 +218,7 @@ async def arun_spec(
         replay=replay,
         progress=progress,
         started=started,
+        on_stop=on_stop,
     )
     return await runner.run()
 
@@ -238,6 +244,7 @@ run_spec = _blocking(
     an error unless ``resume``. ``budget`` (USD) caps what the whole run pays, resumes
     included. ``replay`` never calls a provider. ``dry_run`` plans and prices the run and
     calls nothing. ``progress`` shows a progress bar on stderr (None: when it is a TTY).
+    ``on_stop`` is given the summary as the run stops, however it stops (Ctrl-C included).
     Raises ``InputError`` for bad input; budget stops and replay misses are statuses.
     Works inside a running event loop too (a notebook): it then runs in a worker thread.
     """,
@@ -481,6 +488,7 @@ class _Counters:
     run: int = 0
     calls: int = 0
     errors: int = 0
+    declined: int = 0
     cost: float = 0.0
     stop_status: Status | None = None
     message: str = ""
@@ -498,7 +506,9 @@ class _Runner:
         replay: bool,
         progress: bool | None,
         started: float,
+        on_stop: Callable[[RunSummary], None] | None = None,
     ) -> None:
+        self.on_stop = on_stop
         self.plan = plan
         self.spec = plan.spec
         self.out_dir = out_dir
@@ -577,6 +587,8 @@ class _Runner:
             raise
         finally:
             self._finish(writer, status, message, budget, prices)
+            if self.on_stop is not None:  # told even when interrupted (Ctrl-C cancels us)
+                self.on_stop(self._summary(status, message, budget))
             if cache is not None:
                 cache.close()
             from toolkit.models import aclose_clients
@@ -746,7 +758,10 @@ class _Runner:
         )
         self.counters.run += 1
         if trace.error is not None:
-            self.counters.errors += 1
+            if _declined(trace):
+                self.counters.declined += 1  # by design (not its kind of task), not an error
+            else:
+                self.counters.errors += 1
 
     async def _grade(
         self, task: Task, trace: Trace, executors: Mapping[str, Executor]
@@ -793,7 +808,8 @@ class _Runner:
             n_skipped=len(self.done),
             n_calls=self.counters.calls,
             n_errors=self.counters.errors,
-            spent_usd=budget.spent_usd,
+            n_declined=self.counters.declined,
+            spent_usd=self.previous_spent + budget.spent_usd,  # the whole run's, as the bar
             cost_usd=self.counters.cost,
             budget_usd=self.plan.budget,
             elapsed_s=time.time() - self.started,
@@ -803,6 +819,11 @@ class _Runner:
 
 # --------------------------------------------------------------------------------------------
 # helpers
+
+
+def _declined(trace: Trace) -> bool:
+    """True when a trace has no answer only because its executors declined the task."""
+    return any(c.declined for c in trace.calls) and all(c.ok or c.declined for c in trace.calls)
 
 
 def _local_alias(spec: Spec, tasks: TaskSet) -> str | None:
