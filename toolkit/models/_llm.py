@@ -53,6 +53,15 @@ LOCAL_PREFIX = "local/"
 #: Reservation margin on counted prompt tokens (token counters are approximations).
 PROMPT_MARGIN = 1.1
 PROMPT_OVERHEAD_TOKENS = 16
+#: The first-call service-time bound of a model priced by compute time (a local server), before
+#: any call was measured: prompt tokens at PROMPT_S_PER_TOKEN, max_tokens at GEN_S_PER_TOKEN,
+#: plus START_S (100 prompt and 20 generated tokens a second: slower than Gemma 3 270M on two
+#: cores, about 150 and 60). Later calls scale it by the slowest pace measured so far, times
+#: PACE_MARGIN; never above the timeout.
+PROMPT_S_PER_TOKEN = 0.01
+GEN_S_PER_TOKEN = 0.05
+START_S = 0.5
+PACE_MARGIN = 2.0
 #: Settings that shape the call but are not generation parameters sent to the provider.
 _NOT_SENT = frozenset({"mode", "stream", "sample", "json_schema"})
 
@@ -93,6 +102,11 @@ class Pricing:
         if self.price is not None:
             return self.price.cost(tokens_in, tokens_out, cache_read)
         return service_s * self.hourly_rate_usd / 3600.0
+
+
+def _paced_seconds(tokens_in: int, tokens_out: int) -> float:
+    """Service seconds at the first-call bound's speeds."""
+    return START_S + tokens_in * PROMPT_S_PER_TOKEN + tokens_out * GEN_S_PER_TOKEN
 
 
 @dataclass
@@ -183,6 +197,8 @@ class LLMExecutor:
         self.registry = registry
         self.rpm = RateLimiter(config.rpm) if config.rpm else None
         self.identity = self._identity()
+        #: the slowest measured service time relative to the first-call bound's speeds
+        self.pace: float | None = None
 
     def _identity(self) -> str:
         c = self.config
@@ -289,12 +305,20 @@ class LLMExecutor:
         settings: Mapping[str, Any],
         pricing: Pricing,
     ) -> float:
-        if pricing.price is None:
-            return self.config.timeout_s * pricing.hourly_rate_usd / 3600.0
         prompt = await self.count_tokens(model, route, payload)
         tin = math.ceil(prompt * PROMPT_MARGIN) + PROMPT_OVERHEAD_TOKENS
         max_out = int(settings.get("max_tokens", self.config.profile.max_tokens))
+        if pricing.price is None:  # compute time: a bound from the speeds measured so far
+            scale = 1.0 if self.pace is None else self.pace * PACE_MARGIN
+            bound_s = min(self.config.timeout_s, _paced_seconds(tin, max_out) * scale)
+            return bound_s * pricing.hourly_rate_usd / 3600.0
         return pricing.price.cost(tin, max_out)
+
+    def _measured(self, pricing: Pricing, result: Attempt, took: float) -> None:
+        """Learn the pace of a compute-time-priced model from one answered attempt."""
+        if pricing.price is None and took > 0:
+            pace = took / _paced_seconds(result.tokens_in, result.tokens_out)
+            self.pace = pace if self.pace is None else max(self.pace, pace)
 
     # -- one attempt -----------------------------------------------------------------------
 
@@ -533,6 +557,7 @@ class LLMExecutor:
                     took = time.monotonic() - began
                     tally.service_s += took
             if result is not None:
+                self._measured(pricing, result, took)
                 cost = pricing.cost(
                     result.tokens_in, result.tokens_out, result.cache_read_tokens, took
                 )

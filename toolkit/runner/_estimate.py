@@ -97,7 +97,10 @@ class Estimator:
                     f"${pricing.price.output_per_mtok:g} out per Mtok"
                 )
             else:
-                how = f"${pricing.hourly_rate_usd:g}/h x timeout {cfg.timeout_s:g} s"
+                how = (
+                    f"${pricing.hourly_rate_usd:g}/h x a first-call time bound (prompt at 100, "
+                    "max_tokens at 20 tokens/s)"
+                )
         elif isinstance(ex, PolicyExecutor):  # a registered kind: its own worst case, if given
             model = cfg.model or cfg.kind
             usd = await ex.worst_case_usd(request)

@@ -137,7 +137,8 @@ class RunSummary:
         rows.append(f"{'total':<16} {'':<28} {total_calls:>7} {total_fb:>9} {est:>15}")
         rows.append(
             "worst case: every planned call and every fallback paid at prompt tokens + "
-            "max_tokens (hourly-priced executors: timeout_s at their rate); cache hits would "
+            "max_tokens (hourly-priced executors: a first-call time bound at their rate); "
+            "cache hits would "
             "cost nothing; retries are not included (--budget caps them)"
         )
         rows.extend(self.warnings)
