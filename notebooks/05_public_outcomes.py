@@ -45,11 +45,12 @@ drop_incomplete = False  # drop tasks with a missing model outcome instead of fa
 test_fraction = 0.3  # used when the file has no train/test split column
 seed = 0
 n_boot = 1000
-# A real RouteLLM file (no cost in the data: the cost axis becomes the share of strong calls):
-#   outcomes, fmt = "../shared/data/routellm_gsm8k_responses.csv", "routellm"
-# A real Arena-Hard long export (judge grades 1-10; tokens priced with list prices):
-#   outcomes, fmt, score_scale = "../shared/data/arena_bench_v1_long.csv", "long", (1, 10)
-#   prices, drop_incomplete = "tests/data/outcomes/arena_prices.toml", True
+# Real public data shipped in data/outcomes/public/ (excerpts; sources in data/NOTICE):
+# RouteLLM's GSM8K responses (no cost in the data: the cost axis is the share of strong calls):
+#   outcomes, fmt = "data/outcomes/public/routellm_gsm8k_responses_300.csv", "routellm"
+# An Arena-Hard long export (judge grades 1-10; tokens priced with list prices):
+#   outcomes, fmt, score_scale = "data/outcomes/public/arena_bench_v1_long_60.csv", "long", (1, 10)
+#   prices, drop_incomplete = "data/prices/arena_bench_v1.toml", True
 
 # %%
 import pandas as pd

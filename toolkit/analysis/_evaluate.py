@@ -467,8 +467,9 @@ def _two_executor_specs(
     return out
 
 
-def to_json(result: Mapping[str, Any]) -> str:
-    """The JSON text of an evaluation: NaN is refused (the values are already None)."""
+def to_json(result: Mapping[str, Any], *, indent: int | None = None) -> str:
+    """The JSON text of an evaluation: NaN is refused (the values are already None);
+    ``indent`` for a person to read (a terminal), None for one line (a pipe or a file)."""
     import json
 
-    return json.dumps(result, allow_nan=False)
+    return json.dumps(result, allow_nan=False, indent=indent)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -176,7 +177,7 @@ def _run(args: argparse.Namespace) -> int:
     if Path(test_source).is_dir():
         result["live"] = summarize_live(test_source, task_ids=[str(t) for t in test.task_ids])
     if args.json:
-        print(to_json(result))
+        print(to_json(result, indent=2 if sys.stdout.isatty() else None))
     else:
         print(format_text(result))
     return 0

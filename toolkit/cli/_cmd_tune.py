@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ def _run(args: argparse.Namespace) -> int:
     if notes:
         result["notes"] = notes
     if args.json:
-        print(to_json(result))
+        print(to_json(result, indent=2 if sys.stdout.isatty() else None))
         return 0
     print(
         f"{result['strategy']}: {result['strong']} (strong) vs {result['weak']} (weak); "
