@@ -9,6 +9,8 @@ picks the rows and prints them.
 from __future__ import annotations
 
 import math
+import re
+import textwrap
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -213,6 +215,13 @@ def money(x: float | None) -> str:
     return f"${x:.{digits}f}"
 
 
+def _small_money(x: float | None) -> str:
+    """:func:`money`, with an exponent below $0.0001 (``$5.97e-07``) to keep columns narrow."""
+    if x is not None and math.isfinite(x) and 0 < abs(x) < 1e-4:
+        return f"${x:.2e}"
+    return money(x)
+
+
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:+.0f}%".replace("+-", "-")
 
@@ -239,7 +248,7 @@ def shares_text(shares: Mapping[str, float]) -> str:
 #: Short tags for the report's row notes, shown in the "how" column.
 NOTE_TAGS = {
     "baseline": "baseline",
-    "upper bound (hindsight)": "hindsight bound",
+    "upper bound (hindsight)": "hindsight",
     "at parity (chosen on train)": "parity",
     "on the test frontier": "frontier",
     "routing calls included": "",
@@ -249,43 +258,77 @@ COLUMNS = (
     "strategy",
     "how",
     "quality [95% CI]",
-    "total $",
     "$ per task",
     "p50 s",
     "p95 s",
     "saving",
-    "calls",
 )
+#: The second table: what each strategy spent in all and which executors it called.
+SPEND_COLUMNS = ("strategy", "total $", "calls")
+#: The printed text fits a terminal this wide (call shares wrap onto their own lines).
+WIDTH = 120
+
+_SHORT = (
+    ("lambda=", "λ="),
+    ("threshold=", "t="),
+    ("strong_share=", "p="),
+    ("stages=", ""),
+    (" → ", "→"),
+)
+
+
+def short_name(name: str) -> str:
+    """The row's name with its parameters abbreviated (λ, t, p; a pair as strong/weak)."""
+    for old, new in _SHORT:
+        name = name.replace(old, new)
+    return re.sub(r", strong=([^,()]+), weak=([^,()]+)", r", \1/\2", name)
 
 
 def table_cells(row: DemoRow) -> list[str]:
     """The printed cells of one row, in :data:`COLUMNS` order."""
     tag = NOTE_TAGS.get(row.note, row.note)
+    how = "off" if row.how == "offline" else row.how
     return [
-        row.name,
-        f"{row.how}, {tag}" if tag else row.how,
+        short_name(row.name),
+        f"{how}, {tag}" if tag else how,
         _q(row),
-        money(row.cost_usd),
-        money(row.cost_per_task),
+        _small_money(row.cost_per_task),
         _secs(row.latency_p50_s),
         _secs(row.latency_p95_s),
         _pct(row.saving),
-        shares_text(row.call_share),
     ]
 
 
-def format_table(rows: Sequence[DemoRow]) -> str:
-    """The rows as an aligned text table (numbers right-aligned)."""
-    cells = [list(COLUMNS)] + [table_cells(r) for r in rows]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(COLUMNS))]
-    left = {0, 1, len(COLUMNS) - 1}
+def spend_cells(row: DemoRow) -> list[str]:
+    """The printed cells of one row, in :data:`SPEND_COLUMNS` order."""
+    return [short_name(row.name), money(row.cost_usd), shares_text(row.call_share)]
+
+
+def _aligned(header: Sequence[str], cells: list[list[str]], left: set[int]) -> list[str]:
+    rows = [list(header), *cells]
+    widths = [max(len(c[i]) for c in rows) for i in range(len(header))]
     lines = []
-    for n, row in enumerate(cells):
+    for n, row in enumerate(rows):
         parts = [c.ljust(widths[i]) if i in left else c.rjust(widths[i]) for i, c in enumerate(row)]
         lines.append("  ".join(parts).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return lines
+
+
+def format_table(rows: Sequence[DemoRow]) -> str:
+    """The rows as two aligned text tables that fit :data:`WIDTH` columns: quality, cost per
+    task, latency and saving; then each strategy's total and its call shares (numbers
+    right-aligned; a long list of shares wraps, indented, under its row)."""
+    main = _aligned(COLUMNS, [table_cells(r) for r in rows], {0, 1})
+    spend = _aligned(SPEND_COLUMNS[:2], [spend_cells(r)[:2] for r in rows], {0})
+    indent = len(spend[0]) + 2
+    wrapped = [f"{spend[0]}  {SPEND_COLUMNS[2]}", spend[1] + "  " + "-" * 5]
+    for line, r in zip(spend[2:], rows, strict=True):
+        shares = textwrap.wrap(shares_text(r.call_share), max(30, WIDTH - indent))
+        wrapped.append((line.ljust(indent - 2) + "  " + shares[0]).rstrip())
+        wrapped.extend(" " * indent + more for more in shares[1:])
+    return "\n".join([*main, "", *wrapped])
 
 
 def verdicts(rows: Sequence[DemoRow], baseline: str, single_best: str) -> list[str]:
@@ -310,7 +353,8 @@ def verdicts(rows: Sequence[DemoRow], baseline: str, single_best: str) -> list[s
             c = f"{100 * r.saving:.0f}% cheaper per task"
         else:
             c = f"{-100 * r.saving:.0f}% dearer per task"
-        out.append(f"  {r.name} [{r.how}]: {q}; {c}")
+        line = f"{short_name(r.name)} [{r.how}]: {q}; {c}"
+        out.extend(textwrap.wrap(line, WIDTH, initial_indent="  ", subsequent_indent="      "))
     return out
 
 
@@ -330,13 +374,14 @@ def format_demo(
         f"Every number is on the test split; learned routers were fitted on train. "
         f"Local compute is priced at {hourly_rate}.",
         f"Baseline: {baseline}; saving = 1 - cost per task / the baseline's. "
-        f"'offline' rows are scored over the outcome matrix, 'live' rows are the recorded "
+        f"'off' rows are scored offline over the outcome matrix, 'live' rows are the recorded "
         f"traces with their routing calls counted. A tunable router shows its setting chosen "
         f"on train to match the best single executor's quality ('parity') and its settings on "
         f"the test cost-quality frontier ('frontier'); summary.csv has them all. p-values are "
         f"paired t-tests against {single_best} (the best single executor on train).",
         "",
     ]
+    head = [line for text in head for line in (textwrap.wrap(text, WIDTH) or [""])]
     body = [format_table(rows), "", f"Against {baseline}:"]
     body.extend(verdicts(rows, baseline, single_best) or ["  (no routed strategy to compare)"])
     return "\n".join(head + body)
@@ -352,7 +397,7 @@ def where_to_look(report_dir: Path) -> str:
             f"  {html}  (self-contained; open it in a browser: xdg-open {html})",
             f"  {report_dir / 'report.md'}, {report_dir / 'summary.csv'} (every strategy "
             "setting) and the PNG figures.",
-            "Notebooks: `make lab` starts JupyterLab on notebooks/ (compare strategies, tune "
+            "Notebooks: `make lab` starts JupyterLab on notebooks/ (compare strategies, tune",
             "thresholds, cost report, orchestrator, public outcomes).",
         ]
     )
