@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-import textwrap
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
