@@ -15,6 +15,7 @@ from typing import Any
 
 from toolkit._errors import InputError
 from toolkit.models import PriceTable
+from toolkit.report._projection import parse_named_shares
 
 #: Shares may miss 1 by this much (rounding in what a person types).
 SHARE_TOLERANCE = 1e-6
@@ -90,25 +91,7 @@ class MixCost:
 
 def parse_shares(text: str, flag: str = "--shares") -> dict[str, float]:
     """``MODEL=SHARE,...`` as a dict; the shares must be >= 0 and sum to 1."""
-    out: dict[str, float] = {}
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        name, sep, value = part.rpartition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise InputError(f"{flag}: {part!r} is not MODEL=SHARE (e.g. {flag} a=0.4,b=0.6)")
-        try:
-            share = float(value)
-        except ValueError:
-            raise InputError(f"{flag}: {name}: share {value.strip()!r} is not a number") from None
-        if not math.isfinite(share) or share < 0:
-            raise InputError(f"{flag}: {name}: share must be a finite number >= 0, got {value}")
-        if name in out:
-            raise InputError(f"{flag}: model {name!r} is given twice")
-        out[name] = share
-    if not out:
-        raise InputError(f"{flag}: empty; expected MODEL=SHARE,... (e.g. {flag} a=0.4,b=0.6)")
+    out = parse_named_shares(text, flag=flag, key="MODEL", noun="model", example="a=0.4,b=0.6")
     total = sum(out.values())
     if abs(total - 1.0) > SHARE_TOLERANCE:
         raise InputError(f"{flag}: the shares sum to {total:g}; they must sum to 1")

@@ -43,11 +43,16 @@ class Projection:
         raise KeyError(strategy)
 
 
-def parse_mix(text: str) -> dict[str, float]:
-    """Parse ``--mix CATEGORY=SHARE,...`` into raw shares (not yet normalised).
-
-    Shares may be fractions or percentages: they are normalised to sum to 1 later.
-    """
+def parse_named_shares(
+    text: str,
+    *,
+    flag: str = "--mix",
+    key: str = "CATEGORY",
+    noun: str = "category",
+    example: str = "math=0.4,code=0.6",
+) -> dict[str, float]:
+    """Parse ``NAME=SHARE,...`` (``flag``'s value) into raw shares, each a finite number
+    >= 0; every problem is reported at once, naming the flag."""
     out: dict[str, float] = {}
     problems: list[str] = []
     for part in (p.strip() for p in text.split(",")):
@@ -56,27 +61,35 @@ def parse_mix(text: str) -> dict[str, float]:
         name, sep, value = part.rpartition("=")
         name = name.strip()
         if not sep or not name:
-            problems.append(f"--mix: {part!r} is not CATEGORY=SHARE (e.g. --mix math=0.4,code=0.6)")
+            problems.append(f"{flag}: {part!r} is not {key}=SHARE (e.g. {flag} {example})")
             continue
         try:
             share = float(value)
         except ValueError:
-            problems.append(f"--mix: {name}: share {value.strip()!r} is not a number")
+            problems.append(f"{flag}: {name}: share {value.strip()!r} is not a number")
             continue
         if not math.isfinite(share) or share < 0:
             problems.append(
-                f"--mix: {name}: share must be a finite number >= 0, got {value.strip()}"
+                f"{flag}: {name}: share must be a finite number >= 0, got {value.strip()}"
             )
             continue
         if name in out:
-            problems.append(f"--mix: category {name!r} is given twice")
+            problems.append(f"{flag}: {noun} {name!r} is given twice")
             continue
         out[name] = share
     if not out and not problems:
-        problems.append("--mix: empty; expected CATEGORY=SHARE,... (e.g. --mix math=0.4,code=0.6)")
+        problems.append(f"{flag}: empty; expected {key}=SHARE,... (e.g. {flag} {example})")
     if problems:
         raise InputError(problems[0], problems)
     return out
+
+
+def parse_mix(text: str) -> dict[str, float]:
+    """Parse ``--mix CATEGORY=SHARE,...`` into raw shares (not yet normalised).
+
+    Shares may be fractions or percentages: they are normalised to sum to 1 later.
+    """
+    return parse_named_shares(text)
 
 
 def measured_mix(strategy: Mapping[str, Any]) -> dict[str, float]:
