@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -675,6 +676,10 @@ class _Runner:
         if alias is None:
             yield None
             return
+        running = _running_local_server(alias)
+        if running is not None:  # `toolkit serve-local` already serves this model: use it
+            yield running
+            return
         from toolkit.models import LocalServer
 
         model_path = self.spec.local.model_path
@@ -825,6 +830,24 @@ class _Runner:
 def _declined(trace: Trace) -> bool:
     """True when a trace has no answer only because its executors declined the task."""
     return any(c.declined for c in trace.calls) and all(c.ok or c.declined for c in trace.calls)
+
+
+def _running_local_server(alias: str) -> str | None:
+    """``TOOLKIT_LOCAL_URL`` when a server answers there and lists ``alias`` among its models
+    (a running `toolkit serve-local`), so a run reuses it instead of starting a second one."""
+    import urllib.request
+
+    url = os.environ.get("TOOLKIT_LOCAL_URL", "").strip()
+    if not url:
+        return None
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/models", timeout=2) as resp:
+            listed = json.load(resp)
+    except (OSError, ValueError):
+        return None
+    models = listed.get("data") if isinstance(listed, dict) else None
+    ids = {str(m.get("id")) for m in models or [] if isinstance(m, dict)}
+    return url if alias in ids else None
 
 
 def _local_alias(spec: Spec, tasks: TaskSet) -> str | None:
