@@ -374,6 +374,16 @@ def _frontier_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
                 )
             )
         blocks.append(
+            Para(
+                "APGR (average performance gap recovered, RouteLLM's measure): the share of "
+                "the quality gap between the weak and the strong executor that a router "
+                "recovers, averaged over every share of tasks it may send to the strong one "
+                "(random routing gets about 0.5, a perfect router 1 or more). CPT(x%): the "
+                "share of tasks a router must send to the strong executor to recover x% of "
+                "that gap (lower is cheaper)."
+            )
+        )
+        blocks.append(
             Table(
                 ("router", "strong", "weak", "APGR [95% CI]", "CPT(50%)", "CPT(80%)"),
                 tuple(trows),
