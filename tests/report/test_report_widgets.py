@@ -78,6 +78,23 @@ def test_figure_and_widget_redraw_on_slider_moves(tuner: ThresholdTuner) -> None
     assert "strong_share" in tuner._table.value
 
 
+def test_the_slider_follows_update_and_right_means_more_to_strong(
+    tuner: ThresholdTuner,
+) -> None:
+    pytest.importorskip("ipywidgets")
+    tuner.widget()
+    stops = [v for _, v in tuner._slider.options]
+    shares = []
+    for index in range(len(stops)):  # each move to the right, as a user drags it
+        tuner._slider.index = index
+        shares.append(tuner.metrics["strong_share"])
+    assert shares == sorted(shares) and shares[-1] > shares[0]
+    target = float(tuner.thresholds[1])
+    tuner.update(target)  # set from code: the slider shows it, and stays there
+    assert tuner._slider.value == target
+    assert tuner.threshold == target and tuner.metrics["threshold"] == target
+
+
 def test_update_rejects_a_non_finite_threshold(tuner: ThresholdTuner) -> None:
     from toolkit._errors import InputError
 

@@ -67,6 +67,7 @@ class ThresholdTuner:
         self._image: Any = None
         self._table: Any = None
         self._slider: Any = None
+        self._syncing = False
 
     @classmethod
     def from_outcomes(
@@ -120,7 +121,21 @@ class ThresholdTuner:
         self.threshold = float(threshold)
         self.metrics = result
         self._redraw()
+        self._sync_slider()
         return result
+
+    def _sync_slider(self) -> None:
+        """Show the operating point on the slider (its nearest stop), without moving it."""
+        if self._slider is None:
+            return
+        stops = np.asarray([v for _, v in self._slider.options])
+        nearest = float(stops[int(np.argmin(np.abs(stops - self.threshold)))])
+        if self._slider.value != nearest:
+            self._syncing = True
+            try:
+                self._slider.value = nearest
+            finally:
+                self._syncing = False
 
     def figure(self) -> Figure:
         """The threshold curve with the current operating point (a new Figure each call)."""
@@ -163,8 +178,9 @@ class ThresholdTuner:
         w = _ipywidgets()
         stops = self.thresholds
         start = int(np.argmin(np.abs(stops - self.threshold)))
+        # highest threshold first: moving the slider right sends more tasks to strong
         self._slider = w.SelectionSlider(
-            options=[(f"{t:.4g}", float(t)) for t in stops],
+            options=[(f"{t:.4g}", float(t)) for t in stops[::-1]],
             value=float(stops[start]),
             description="threshold",
             continuous_update=False,
@@ -175,7 +191,8 @@ class ThresholdTuner:
         self.update(float(stops[start]))
 
         def on_change(change: Mapping[str, Any]) -> None:
-            self.update(float(change["new"]))
+            if not self._syncing:  # a move by the user, not update() showing its point
+                self.update(float(change["new"]))
 
         self._slider.observe(on_change, names="value")
         return w.VBox([self._slider, w.HBox([self._image, self._table])])
