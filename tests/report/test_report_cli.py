@@ -114,3 +114,21 @@ def test_bad_input_exits_2_with_one_located_message(
     if case != "out-is-file":
         assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_a_small_test_split_carries_a_caveat(tmp_path: Path) -> None:
+    from report_helpers import write_synthetic_run
+
+    from toolkit.report import build_cost_report
+
+    small = write_synthetic_run(tmp_path / "small", n_tasks=24, hostile=False)
+    report = build_cost_report(small, n_boot=100)
+    n_test = int(report.analysis.evaluation["n_test"])
+    assert n_test < 30
+    assert (
+        f"Only {n_test} test tasks: the 95% intervals and p-values are rough" in report.markdown()
+    )
+    lab = build_cost_report(
+        Path(__file__).resolve().parents[2] / "data" / "runs" / "lab", n_boot=100
+    )
+    assert "the 95% intervals and p-values are rough" not in lab.markdown()  # 215 test tasks

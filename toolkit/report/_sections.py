@@ -773,8 +773,26 @@ def _samples_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
     return blocks
 
 
+#: Below this many test tasks the bootstrap intervals and p-values come with a caveat.
+SMALL_SAMPLE = 30
+
+
+def small_sample_caveat(n_test: int) -> str | None:
+    """A plain warning when ``n_test`` is too few tasks to trust the intervals, else None."""
+    if n_test >= SMALL_SAMPLE:
+        return None
+    return (
+        f"Only {n_test} test tasks: the 95% intervals and p-values are rough at this size (a "
+        f"percentile bootstrap wants about {SMALL_SAMPLE} tasks or more); record more tasks "
+        "before deciding."
+    )
+
+
 def _notes(inputs: ReportInputs, a: Analysis) -> list[str]:
     notes = [f"Train/test split: {inputs.split_how}."]
+    caveat = small_sample_caveat(int(a.evaluation["n_test"]))
+    if caveat is not None:
+        notes.append(caveat)
     if inputs.imported:
         notes.append(
             "Imported public outcome data: routing costs are unknown rather than zero; the "
@@ -965,6 +983,9 @@ def _pick_blocks(
         f"{num(diff)} (paired p = {num(row.entry.get('p_value_vs_single_best'))}; "
         f"{ev['n_test']} test tasks)."
     )
+    caveat = small_sample_caveat(int(ev["n_test"]))
+    if caveat is not None:
+        lines.append(caveat)
     return [Para(lines[0], strong=True), *(Para(t) for t in lines[1:])]
 
 
