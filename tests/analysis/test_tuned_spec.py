@@ -58,3 +58,28 @@ def test_a_strategy_tuned_on_an_outcome_file_fits_from_it(
     capsys.readouterr()
     assert main(["run", str(spec), "--dry-run"]) == 0, capsys.readouterr().err
     assert "430 tasks x 11 strategies" in capsys.readouterr().out
+
+
+def test_every_path_of_a_spec_moves_once(tmp_path: Path) -> None:
+    """rebase_spec moves each relative path from the spec's folder to the new one, once."""
+    from toolkit.analysis._spec_out import rebase_spec
+
+    src, dst = tmp_path / "specs", tmp_path / "out" / "deeper"
+    data = {
+        "tasks": {"paths": ["tasks/a.jsonl", "/abs/b.jsonl"]},
+        "cache": {"path": "cache.sqlite"},
+        "executors": [{"name": "s", "model_path": "m.joblib"}],
+        "strategies": [
+            {"kind": "score_router", "fit_run": "runs/x", "fit_tasks": ["t.jsonl"]},
+            {"kind": "random", "shares_from": {"run": "runs/y"}},
+        ],
+        "plugins": ["my_module", "plug.py"],
+    }
+    out = rebase_spec(data, src, dst)
+    assert out["tasks"]["paths"] == ["../../specs/tasks/a.jsonl", "/abs/b.jsonl"]
+    assert out["cache"]["path"] == "../../specs/cache.sqlite"
+    assert out["executors"][0]["model_path"] == "../../specs/m.joblib"
+    assert out["strategies"][0]["fit_run"] == "../../specs/runs/x"
+    assert out["strategies"][0]["fit_tasks"] == ["../../specs/t.jsonl"]
+    assert out["strategies"][1]["shares_from"]["run"] == "../../specs/runs/y"
+    assert out["plugins"] == ["my_module", "../../specs/plug.py"]

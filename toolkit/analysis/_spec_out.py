@@ -28,45 +28,40 @@ def rebase(raw: str, src: Path, dst: Path) -> str:
     return relative(src / p, dst)
 
 
-#: Spec keys that hold paths: (section, key) for tables, (section, "[]", key) for arrays of
-#: tables; a key whose value is a list holds a path per entry.
-_PATH_KEYS: tuple[tuple[str, ...], ...] = (
-    ("tasks", "paths"),
-    ("prices", "file"),
-    ("local", "model_path"),
-    ("cache", "path"),
-    ("executors", "[]", "model_path"),
-    ("strategies", "[]", "fit_run"),
-    ("strategies", "[]", "fit_outcomes"),
-    ("strategies", "[]", "fit_tasks"),
-)
+#: Spec keys that hold a path (or a list of paths): in a table, and in each table of an array.
+_TABLE_PATHS: dict[str, tuple[str, ...]] = {
+    "tasks": ("paths",),
+    "prices": ("file",),
+    "local": ("model_path",),
+    "cache": ("path",),
+}
+_ARRAY_PATHS: dict[str, tuple[str, ...]] = {
+    "executors": ("model_path",),
+    "strategies": ("fit_run", "fit_outcomes", "fit_tasks"),
+}
 
 
 def rebase_spec(data: dict[str, Any], src: Path, dst: Path) -> dict[str, Any]:
     """``data`` (a parsed spec) with every relative path moved from ``src`` to ``dst``."""
 
-    def move(v: Any) -> Any:
-        if isinstance(v, str):
-            return rebase(v, src, dst)
-        if isinstance(v, list):
-            return [rebase(x, src, dst) if isinstance(x, str) else x for x in v]
-        return v
+    def fix(table: Any, keys: tuple[str, ...]) -> None:
+        if not isinstance(table, dict):
+            return
+        for key in keys:
+            v = table.get(key)
+            if isinstance(v, str):
+                table[key] = rebase(v, src, dst)
+            elif isinstance(v, list):
+                table[key] = [rebase(x, src, dst) if isinstance(x, str) else x for x in v]
 
-    def fix(table: dict[str, Any], key: str) -> None:
-        if key in table:
-            table[key] = move(table[key])
-
-    for keys in _PATH_KEYS:
-        section = data.get(keys[0])
-        if len(keys) == 2 and isinstance(section, dict):
-            fix(section, keys[1])
-        elif len(keys) == 3 and isinstance(section, list):
-            for table in section:
-                if isinstance(table, dict):
-                    fix(table, keys[2])
-                    shares = table.get("shares_from")
-                    if isinstance(shares, dict):
-                        fix(shares, "run")
+    for section, keys in _TABLE_PATHS.items():
+        fix(data.get(section), keys)
+    for section, keys in _ARRAY_PATHS.items():
+        tables = data.get(section)
+        for table in tables if isinstance(tables, list) else []:
+            fix(table, keys)
+            if isinstance(table, dict):
+                fix(table.get("shares_from"), ("run",))
     plugins = data.get("plugins")
     if isinstance(plugins, list):  # files (a path or a .py name) move; module names stay
         data["plugins"] = [
@@ -119,13 +114,6 @@ def _without_none(value: Any) -> Any:
     return value
 
 
-def _fit_split(source: Path) -> str:
-    """``train`` when the source has a train split (what tune fitted on), else ``all``."""
-    from toolkit.outcomes import load_outcomes
-
-    return "train" if "train" in load_outcomes(source).split_names() else "all"
-
-
 def tuned_table(router: ThresholdRouter, fit: Mapping[str, str]) -> dict[str, Any]:
     """The ``[[strategies]]`` table of a tuned two-executor router, in the live config's
     terms, with ``fit`` (``fit_run`` or ``fit_outcomes``) naming what it is fitted on."""
@@ -172,7 +160,7 @@ def write_tuned_spec(path: str | Path, router: ThresholdRouter, source: str | Pa
     if src.is_dir():
         data, base = _source_spec(src)
         data = rebase_spec(data, base, dst)
-        table = tuned_table(router, {"fit_run": relative(src, dst), "fit_split": _fit_split(src)})
+        table = tuned_table(router, {"fit_run": relative(src, dst), "fit_split": router.fit_split_})
         names = {
             str(s.get("name") or "") for s in data.get("strategies", []) if isinstance(s, dict)
         }
@@ -188,7 +176,7 @@ def write_tuned_spec(path: str | Path, router: ThresholdRouter, source: str | Pa
         )
     else:
         table = tuned_table(
-            router, {"fit_outcomes": relative(src, dst), "fit_split": _fit_split(src)}
+            router, {"fit_outcomes": relative(src, dst), "fit_split": router.fit_split_}
         )
         data = {"strategies": [table]}
         header.append(

@@ -150,6 +150,8 @@ class ThresholdRouter:
                 "import outcomes with their prompts"
             )
         self.strong_, self.weak_ = train.executors[strong], train.executors[weak]
+        # what a live router fits on to match: the train split where the tasks are labelled
+        self.fit_split_ = "train" if "train" in train.split_names() else "all"
         self.executors_ = train.executors
         sig = self._make_signal()
         name = self.signal if isinstance(self.signal, str) else type(sig).__name__
