@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from doc_blocks import fresh_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
@@ -31,16 +31,7 @@ def tour_commands() -> list[str]:
 
 @pytest.mark.skipif(not (VENV / ".installed").exists(), reason="needs `make venv`")
 def test_every_tour_command_exits_0_on_a_fresh_copy(tmp_path: Path) -> None:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.decode()
-    copy = tmp_path / "repo"
-    for name in filter(None, listed.split("\0")):
-        src = ROOT / name
-        if src.is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, copy / name)
-    (copy / ".venv").symlink_to(VENV)
+    copy = fresh_copy(ROOT, tmp_path / "repo")
     env = {**os.environ, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
     env["TOOLKIT_CACHE_DIR"] = str(tmp_path / "cache")
     commands = tour_commands()

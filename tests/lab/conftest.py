@@ -14,6 +14,6 @@ def lab_run() -> Path:
     if not (LAB_RUN / "manifest.json").is_file():
         pytest.fail(
             f"{LAB_RUN} holds no recorded run; regenerate it with "
-            "`python benchmarks/record_lab.py` (see the README, 'The lab')"
+            "`python benchmarks/record_lab.py` (see docs/lab.md)"
         )
     return LAB_RUN

@@ -1,7 +1,7 @@
 """``evaluate``: every strategy over a train/test pair of outcome matrices, as one JSON object.
 
 Learned parts are fitted on train only; every reported number is on test. The JSON layout and
-each metric are defined in the README ("toolkit evaluate").
+each metric are defined in docs/offline-evaluation.md ("toolkit evaluate").
 """
 
 from __future__ import annotations

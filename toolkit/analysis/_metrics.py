@@ -1,7 +1,7 @@
 """The metric definitions, as plain functions over numpy arrays.
 
-Each function implements one definition of the README exactly; ``toolkit.analysis.evaluate``
-assembles them. Tests check each against a slow plain-loop reference.
+Each function implements one definition of docs/offline-evaluation.md exactly;
+``toolkit.analysis.evaluate`` assembles them. Tests check each against a slow plain-loop reference.
 """
 
 from __future__ import annotations

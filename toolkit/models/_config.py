@@ -115,7 +115,7 @@ class ExecutorBase(BaseModel):
 
 
 class ExecutorConfig(ExecutorBase):
-    """A built-in executor of a spec. See the README section "Executors" for every field."""
+    """A built-in executor of a spec; docs/models-and-executors.md lists every field."""
 
     kind: Literal["litellm", "local", "cli", "specialist", "tool"]
     api_base: str | None = None

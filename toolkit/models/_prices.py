@@ -37,8 +37,8 @@ _HOW_TO_PRICE = (
     '    [models."{model}"]\n'
     "    input_per_mtok = 0.50\n"
     "    output_per_mtok = 1.50\n"
-    'and point the spec at it with [prices] file = "prices.toml" (see the README section '
-    "'Models and prices'); "
+    'and point the spec at it with [prices] file = "prices.toml" '
+    "(see docs/models-and-executors.md, 'Models and prices'); "
     "for a self-hosted OpenAI-compatible server you may instead set hourly_rate_usd on the executor"
 )
 

@@ -2,7 +2,7 @@
 
 :func:`load_spec` reads and validates it. Every problem is reported at once, each as
 ``path:line: key: problem`` (``tomllib`` has no line numbers, so lines come from
-:mod:`toolkit.runner._toml_lines`). The README's "Benchmark spec" section documents the
+:mod:`toolkit.runner._toml_lines`). The "Benchmark spec" section of docs/reference.md documents the
 schema with a complete example.
 """
 
@@ -402,7 +402,7 @@ def _message(err: Mapping[str, Any]) -> str:
     if kind == "missing":
         return "required key is missing"
     if kind == "extra_forbidden":
-        return "unknown key (check the spelling; the README lists the spec's keys)"
+        return "unknown key (check the spelling; docs/reference.md lists the spec's keys)"
     if kind == "literal_error":
         return f"{msg[0].lower()}{msg[1:]}" if msg else "not an allowed value"
     if kind == "value_error":
@@ -438,7 +438,9 @@ def load_spec(path: str | Path, *, allow_missing_models: bool = False) -> Spec:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(located(shown, line, "spec", "not UTF-8 text")) from None
     if not text.strip():
-        raise InputError(located(shown, 1, "spec", "empty file (see the README for an example)"))
+        raise InputError(
+            located(shown, 1, "spec", "empty file (see docs/reference.md for an example)")
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
