@@ -79,6 +79,7 @@ def test_today_at_litellms_prices(capsys: pytest.CaptureFixture[str]) -> None:
         (["--shares", "claude-haiku-4-5=0.4,claude-opus-4-5=0.5"], "sum to 0.9"),
         (["--shares", "claude-haiku-4-5"], "is not MODEL=SHARE"),
         (["--baseline", "no-such-model-xyz"], "'no-such-model-xyz' has no known price"),
+        (["--baseline", "no-such-model-xyz"], "pass it with --prices FILE"),
         (["--tokens-in", "-5"], "tokens_in must be a finite number >= 0"),
     ],
 )

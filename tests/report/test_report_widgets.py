@@ -121,3 +121,43 @@ def test_report_preview_recomputes_the_projection(inputs: ReportInputs) -> None:
     preview._volume.value = 500
     assert preview.projection.monthly_requests == 500
     assert "500 requests a month" in preview._out.value
+
+
+def test_mix_sliders_are_shares_that_sum_to_one(inputs: ReportInputs) -> None:
+    pytest.importorskip("ipywidgets")
+    preview = build_cost_report(inputs, monthly_requests=1000, n_boot=50).preview()
+    preview.widget()
+    sliders = preview._sliders
+    assert len(sliders) >= 2
+    before = {c: s.value for c, s in sliders.items()}
+    moved, other = list(sliders)[:2]
+    sliders[moved].value = 0.8
+    assert sum(s.value for s in sliders.values()) == pytest.approx(1.0)
+    assert sliders[moved].value == pytest.approx(0.8)
+    rest = {c: before[c] for c in sliders if c != moved}
+    ratio = sliders[other].value / 0.2
+    assert ratio == pytest.approx(rest[other] / sum(rest.values()))
+    assert preview.projection.mix[moved] == pytest.approx(0.8)
+    preview._volume.value = 1234
+    assert "1,234 requests a month" in preview._out.value
+
+
+def test_rebalance_keeps_the_other_shares_in_proportion() -> None:
+    from toolkit.report._widgets import rebalance
+
+    assert rebalance({"a": 0.5, "b": 0.25, "c": 0.25}, "a", 0.0) == pytest.approx(
+        {"a": 0.0, "b": 0.5, "c": 0.5}
+    )
+    assert rebalance({"a": 1.0, "b": 0.0}, "a", 0.4) == pytest.approx({"a": 0.4, "b": 0.6})
+    assert rebalance({"a": 1.0}, "a", 0.3) == {"a": 1.0}
+
+
+def test_a_plain_update_moves_the_widgets_too(inputs: ReportInputs) -> None:
+    pytest.importorskip("ipywidgets")
+    preview = build_cost_report(inputs, monthly_requests=1000, n_boot=50).preview()
+    preview.widget()
+    preview.update(monthly_requests=250_000, mix={"math": 3.0, "sentiment": 1.0})
+    assert preview._volume.value == 250_000
+    assert "250,000 requests a month" in preview._out.value
+    assert preview._sliders["math"].value == pytest.approx(0.75)
+    assert sum(s.value for s in preview._sliders.values()) == pytest.approx(1.0)

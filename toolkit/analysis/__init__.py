@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from toolkit.analysis._baseline import PARITY_TARGETS, choose_baseline, default_weak
-from toolkit.analysis._bootstrap import paired_bootstrap
+from toolkit.analysis._bootstrap import SMALL_SAMPLE, paired_bootstrap, small_sample_caveat
 from toolkit.analysis._evaluate import (
     N_BOOT,
     evaluate,
@@ -37,7 +37,7 @@ from toolkit.analysis._metrics import (
     upper_hull,
 )
 from toolkit.analysis._policies import COST_UNITS, MONEY_AXES, OfflineFit, lambda_grid
-from toolkit.analysis._spec_out import write_tuned_spec
+from toolkit.analysis._spec_out import check_spec_path, write_tuned_spec
 from toolkit.analysis._tune import ThresholdRouter, tune
 
 __all__ = [
@@ -46,12 +46,14 @@ __all__ = [
     "MONEY_AXES",
     "N_BOOT",
     "PARITY_TARGETS",
+    "SMALL_SAMPLE",
     "OfflineFit",
     "Overlap",
     "ThresholdCurve",
     "ThresholdRouter",
     "aiq",
     "check_overlap",
+    "check_spec_path",
     "choose_baseline",
     "cpt",
     "default_weak",
@@ -68,6 +70,7 @@ __all__ = [
     "parse_strategies",
     "percentile_ci",
     "pgr",
+    "small_sample_caveat",
     "split_outcomes",
     "summarize_live",
     "threshold_curve",

@@ -206,3 +206,18 @@ def _apgr_inner(chunk: _Counts, rows: slice, cv: _Prepared) -> FloatArray:
             inner = (cw.astype(np.float64, order="F") @ cv.gain) * 0.5
     result: FloatArray = inner
     return result
+
+
+#: Below this many test tasks the bootstrap intervals and p-values come with a caveat.
+SMALL_SAMPLE = 30
+
+
+def small_sample_caveat(n_test: int) -> str | None:
+    """A plain warning when ``n_test`` is too few tasks to trust the intervals, else None."""
+    if n_test >= SMALL_SAMPLE:
+        return None
+    return (
+        f"Only {n_test} test tasks: the 95% intervals and p-values are rough at this size (a "
+        f"percentile bootstrap wants about {SMALL_SAMPLE} tasks or more); record more tasks "
+        "before deciding."
+    )

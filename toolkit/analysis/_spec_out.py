@@ -138,6 +138,15 @@ def tuned_table(router: ThresholdRouter, fit: Mapping[str, str]) -> dict[str, An
     }
 
 
+def check_spec_path(path: str | Path) -> Path:
+    """``path`` as a spec file to write, not a folder (checked before any fitting, so a
+    wrong path fails at once)."""
+    out = Path(path)
+    if out.exists() and not out.is_file():
+        raise InputError(located(out, None, "--write-spec", "is a folder; expected a file"))
+    return out
+
+
 def write_tuned_spec(path: str | Path, router: ThresholdRouter, source: str | Path) -> Path:
     """Write the tuned router as a spec. From a run directory: the run's own spec (paths
     rebased onto ``path``'s folder) with the tuned strategy added, so ``toolkit run PATH``
@@ -146,9 +155,7 @@ def write_tuned_spec(path: str | Path, router: ThresholdRouter, source: str | Pa
     the result is checked by loading it."""
     import tomli_w
 
-    out = Path(path)
-    if out.exists() and not out.is_file():
-        raise InputError(located(out, None, "--write-spec", "is a folder; expected a file"))
+    out = check_spec_path(path)
     dst = out.resolve().parent
     src = Path(source)
     header = [

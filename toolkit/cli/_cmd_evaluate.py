@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolkit._format import duration, usd
+
 if TYPE_CHECKING:
     from toolkit.outcomes import OutcomeMatrix
 
@@ -183,6 +185,13 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cost(x: Any, axis: Any) -> str:
+    """A cost in dollars on a money axis (``$0.0000728``), else a plain number."""
+    from toolkit.analysis import MONEY_AXES
+
+    return usd(x) if axis in MONEY_AXES and x is not None else _f(x)
+
+
 def _f(x: Any, digits: int = 4) -> str:
     if x is None:
         return "-"
@@ -215,19 +224,20 @@ def format_text(r: dict[str, Any]) -> str:
     """A readable summary of an evaluation (the JSON holds everything)."""
     from toolkit.analysis import COST_UNITS
 
-    unit = COST_UNITS.get(str(r.get("cost_axis")), str(r.get("cost_axis")))
+    axis = r.get("cost_axis")
+    unit = COST_UNITS.get(str(axis), str(axis))
     best = r["single_best"]
     lines = [
         f"train {r['n_train']} tasks, test {r['n_test']} tasks ({r.get('split', '')}); seed {r['seed']}",
         f"cost axis: {unit}",
         f"single_best (the baseline, {_chosen(best.get('chosen_by'))}): {best['name']} "
-        f"quality {_f(best['quality'])} cost {_f(best['cost_usd'])}",
+        f"quality {_f(best['quality'])} cost {_cost(best['cost_usd'], axis)}",
         "",
         "Frontier (test):",
     ]
     for f in r["frontier"]:
         lines.append(
-            f"  {f['name']:<28} {_params(f['params']):<40} q {_f(f['quality'])}  cost {_f(f['cost_usd'])}"
+            f"  {f['name']:<28} {_params(f['params']):<40} q {_f(f['quality'])}  cost {_cost(f['cost_usd'], axis)}"
         )
     shown = {
         s["name"]
@@ -239,7 +249,7 @@ def format_text(r: dict[str, Any]) -> str:
         if s["name"] in shown:
             lo, hi = s["quality_ci"]
             lines.append(
-                f"  {s['name']:<40} q {_f(s['quality'])} [{_f(lo)}, {_f(hi)}]  cost {_f(s['cost_usd'])}"
+                f"  {s['name']:<40} q {_f(s['quality'])} [{_f(lo)}, {_f(hi)}]  cost {_cost(s['cost_usd'], axis)}"
                 f"  p {_f(s['p_value_vs_single_best'], 2)}"
             )
     lines += [
@@ -275,12 +285,15 @@ def format_text(r: dict[str, Any]) -> str:
         lines += ["", f"Live results as recorded ({r['live']['scope']}):"]
         for s in r["live"]["strategies"]:
             lines.append(
-                f"  {s['name']:<40} q {_f(s['quality'])}  cost {_f(s['cost_usd'])}  "
-                f"p50 {_f(s['latency_p50_s'])} s  p95 {_f(s['latency_p95_s'])} s"
+                f"  {s['name']:<40} q {_f(s['quality'])}  cost {_cost(s['cost_usd'], axis)}  "
+                f"p50 {duration(s['latency_p50_s'])}  p95 {duration(s['latency_p95_s'])}"
             )
     if "overlap" in r:
         o = r["overlap"]
         lines += ["", f"Overlap of train and test: {o['ids']} ids, {o['prompts']} prompts"]
-    for n in r.get("notes", []):
+    from toolkit.analysis import small_sample_caveat
+
+    caveat = small_sample_caveat(int(r["n_test"]))
+    for n in [*r.get("notes", []), *([caveat] if caveat else [])]:
         lines.append(f"note: {n}")
     return "\n".join(lines)

@@ -54,6 +54,12 @@ def register(sub: Any) -> None:
         metavar="Q",
         help="the recommendation keeps Q x the baseline's quality (default 1.0: all of it)",
     )
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write report.pdf, printed by headless Chromium (chromium on PATH, or "
+        "TOOLKIT_CHROMIUM)",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
     p.add_argument(
         "--test-fraction",
@@ -80,11 +86,13 @@ def _run(args: argparse.Namespace) -> int:
         test_fraction=args.test_fraction,
         quality_target=args.quality_target,
     )
-    out = report.write(args.out)
+    out = report.write(args.out, pdf=args.pdf)
     print(f"wrote the cost report to {out}/")
     print(
         f"  open {out / 'report.html'} in a browser (self-contained), or read {out / 'report.md'}"
     )
+    if args.pdf:
+        print(f"  to send by mail: {out / 'report.pdf'}")
     print(f"  every strategy setting: {out / 'summary.csv'}")
     for note in report.notes:
         if note.startswith(("Imported", "Local compute")):

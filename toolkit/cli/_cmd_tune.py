@@ -62,9 +62,11 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from toolkit.analysis import COST_UNITS, to_json, tune, write_tuned_spec
+    from toolkit.analysis import COST_UNITS, check_spec_path, to_json, tune, write_tuned_spec
     from toolkit.cli._cmd_evaluate import guard_overlap, load_side, parse_pair
 
+    if args.write_spec:
+        check_spec_path(args.write_spec)
     train, _ = load_side(args.train, "train")
     test, _ = load_side(args.test, "test")
     test, extra, notes = guard_overlap(train, test, args)

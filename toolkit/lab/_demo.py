@@ -381,6 +381,11 @@ def format_demo(
         f"paired t-tests against {single_best} (the best single executor on train).",
         "",
     ]
+    from toolkit.analysis import small_sample_caveat
+
+    caveat = small_sample_caveat(n_test)
+    if caveat:
+        head[-1:-1] = [caveat]
     head = [line for text in head for line in (textwrap.wrap(text, WIDTH) or [""])]
     body = [format_table(rows), "", f"Against {baseline}:"]
     body.extend(verdicts(rows, baseline, single_best) or ["  (no routed strategy to compare)"])

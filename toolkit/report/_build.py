@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from toolkit._errors import InputError, located
 from toolkit.report._inputs import ReportInputs, load_inputs
 from toolkit.report._live import LiveStrategy, live_strategies
+from toolkit.report._pdf import html_to_pdf
 from toolkit.report._points import labelled, params_text
 from toolkit.report._projection import Projection, normalise_mix, project
 from toolkit.report._render import (
@@ -149,15 +150,19 @@ class CostReport:
         """PNG figures by file name."""
         return {img.filename: img.png for img in images(self.blocks)}
 
-    def write(self, out: str | Path) -> Path:
+    def write(self, out: str | Path, *, pdf: bool = False) -> Path:
         """Write the report into ``out`` atomically: built in a temp folder beside it, then
-        renamed into place, so no half-written report is ever left."""
+        renamed into place, so no half-written report is ever left. ``pdf`` adds
+        ``report.pdf``, printed by headless Chromium (an InputError when there is none)."""
+        page = self.html()
+        printed = {"report.pdf": html_to_pdf(page)} if pdf else {}
         return write_files(
             Path(out),
             {
                 "report.md": self.markdown().encode("utf-8"),
-                "report.html": self.html().encode("utf-8"),
+                "report.html": page.encode("utf-8"),
                 "summary.csv": self.summary_csv().encode("utf-8"),
+                **printed,
                 **self.figures(),
             },
         )

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from toolkit._format import usd
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -40,6 +42,19 @@ def label(text: str, limit: int = 40) -> str:
     if len(s) > limit:
         s = s[: limit - 1] + "…"
     return s.replace("$", r"\$")
+
+
+def wrap_label(text: str, width: int = 34) -> str:
+    """A full axis label, wrapped onto lines of at most ``width`` characters."""
+    import textwrap
+
+    lines = textwrap.wrap(" ".join(str(text).split()), width, break_on_hyphens=False)
+    return "\n".join(lines or [""]).replace("$", r"\$")
+
+
+def dollars(v: float) -> str:
+    """A bar's dollar figure (``$0`` for nothing), ``$`` escaped for matplotlib."""
+    return usd(v).replace("$", r"\$")
 
 
 def new_figure(width: float, height: float) -> Figure:
@@ -119,22 +134,67 @@ def frontier_png(
     if frontier:
         fx, fy = zip(*sorted(frontier), strict=True)
         ax.plot(fx, fy, "-", color="#444444", lw=1.5, label="frontier", zorder=4)
-    for p in points:
-        if p.get("annotate"):
-            ax.annotate(
-                label(str(p["label"]), 28),
-                (p["cost"], p["quality"]),
-                textcoords="offset points",
-                xytext=(5, 4),
-                fontsize=8,
-            )
     money_axis(ax, "x", cost_axis)
     _scale_costs(ax, [float(p["cost"]) for p in points])
     ax.set_ylabel("quality on the test split (mean score)")
     ax.set_title("Cost–quality frontier")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
+    named = [p for p in points if p.get("annotate")]
+    _number_points(ax, [(float(p["cost"]), float(p["quality"])) for p in named])
+    if named:
+        key = "\n".join(f"{i:>2}  {label(str(p['label']), 60)}" for i, p in enumerate(named, 1))
+        fig.text(0.01, -0.01, key, fontsize=8, va="top", ha="left", family="monospace")
     return to_png(fig)
+
+
+# Offsets (points) tried in turn for a point's number: rings of 8 directions, nearest first.
+_OFFSETS = tuple(
+    (round(r * np.cos(a), 1), round(r * np.sin(a), 1))
+    for r in (9, 18, 27, 36, 45)
+    for a in np.linspace(np.pi / 4, 2 * np.pi + np.pi / 4, 8, endpoint=False)
+)
+
+
+def _number_points(ax: Axes, xy: Sequence[tuple[float, float]]) -> None:
+    """Write 1, 2, ... beside the points, each at the nearest offset of ``_OFFSETS`` where it
+    stays inside the axes and overlaps no number already written (a thin leader line joins a
+    far number to its point). Boxes are worked out in display units, 8-point bold digits."""
+    from matplotlib.transforms import Bbox
+
+    fig = ax.get_figure()
+    assert fig is not None
+    ax.get_xlim(), ax.get_ylim()  # settle autoscaling before reading the transform
+    frame = ax.get_window_extent()
+    scale = fig.dpi / 72.0
+    taken: list[Bbox] = []
+    for i, (x, y) in enumerate(xy, 1):
+        px, py = ax.transData.transform((x, y))
+        half_w, half_h = (2.6 * len(str(i)) + 1.5) * scale, 6.0 * scale
+        chosen, box = _OFFSETS[0], None
+        for dx, dy in _OFFSETS:
+            cx, cy = px + dx * scale, py + dy * scale
+            cand = Bbox.from_extents(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+            inside = frame.x0 <= cand.x0 and cand.x1 <= frame.x1 and frame.y0 <= cand.y0
+            if inside and cand.y1 <= frame.y1 and not any(cand.overlaps(t) for t in taken):
+                chosen, box = (dx, dy), cand
+                break
+        if box is None:  # nowhere free: the nearest place, on top of another number
+            box = Bbox.from_extents(px - half_w, py - half_h, px + half_w, py + half_h)
+        taken.append(box)
+        far = chosen not in _OFFSETS[:8]
+        ax.annotate(
+            str(i),
+            (x, y),
+            textcoords="offset points",
+            xytext=chosen,
+            ha="center",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+            zorder=6,
+            arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#777777"} if far else None,
+        )
 
 
 def _scale_costs(ax: Axes, costs: Sequence[float]) -> None:
@@ -193,22 +253,43 @@ def stacked_bars_png(
     xlabel: str,
 ) -> bytes:
     """Horizontal stacked bars: ``values[i][k]`` is part ``k`` of bar ``i``."""
+    return to_png(stacked_bars_figure(bars, parts, values, title=title, xlabel=xlabel))
+
+
+def stacked_bars_figure(
+    bars: Sequence[str],
+    parts: Sequence[str],
+    values: Sequence[Sequence[float]],
+    *,
+    title: str,
+    xlabel: str,
+) -> Figure:
+    """:func:`stacked_bars_png`'s figure. The legend names each part that costs something,
+    with its share of the total; parts that cost nothing are named under the plot."""
     fig = new_figure(9.0, max(2.5, 0.45 * len(bars) + 1.5))
     ax = fig.add_subplot(1, 1, 1)
     y = np.arange(len(bars))
     left = np.zeros(len(bars))
+    total = np.asarray(values, dtype=np.float64).reshape(len(bars), len(parts)).sum(axis=0)
     for k, part in enumerate(parts):
+        if total[k] <= 0:
+            continue
         v = np.array([row[k] for row in values], dtype=np.float64)
-        ax.barh(y, v, left=left, label=label(part, 30), color=color(k))
+        share = total[k] / total.sum()
+        ax.barh(y, v, left=left, label=f"{label(part, 30)} ({share:.0%})", color=color(k))
         left += v
     ax.set_yticks(y)
-    ax.set_yticklabels([label(b, 36) for b in bars])
+    ax.set_yticklabels([wrap_label(b) for b in bars])
     ax.invert_yaxis()
     ax.set_xlabel(label(xlabel, 60))
     ax.set_title(label(title, 80))
     ax.grid(True, axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    return to_png(fig)
+    if total.sum() > 0:
+        ax.legend(fontsize=8, loc="lower right", title="share of the cost", title_fontsize=8)
+    free = [label(p, 30) for p, t in zip(parts, total, strict=True) if t <= 0]
+    if free:
+        fig.text(0.01, -0.01, "cost nothing: " + ", ".join(free), fontsize=8, va="top")
+    return fig
 
 
 def latency_png(
@@ -255,18 +336,28 @@ def projection_png(
     names: Sequence[str], monthly: Sequence[float], baseline: str, volume: int
 ) -> bytes:
     """Projected monthly cost per strategy, the baseline highlighted."""
-    fig = new_figure(9.0, max(2.5, 0.42 * len(names) + 1.5))
+    return to_png(projection_figure(names, monthly, baseline, volume))
+
+
+def projection_figure(
+    names: Sequence[str], monthly: Sequence[float], baseline: str, volume: int
+) -> Figure:
+    """:func:`projection_png`'s figure: every name in full (wrapped), each bar's dollars at
+    its end, ``$0`` included."""
+    fig = new_figure(9.0, max(2.5, 0.5 * len(names) + 1.5))
     ax = fig.add_subplot(1, 1, 1)
     y = np.arange(len(names))
     cols = ["#444444" if n == baseline else color(0) for n in names]
-    ax.barh(y, monthly, color=cols)
+    bars = ax.barh(y, monthly, color=cols)
+    ax.bar_label(bars, labels=[dollars(v) for v in monthly], padding=3, fontsize=8)
+    ax.set_xlim(0, max([*monthly, 0.0]) * 1.2 or 1.0)
     ax.set_yticks(y)
-    ax.set_yticklabels([label(n, 36) for n in names])
+    ax.set_yticklabels([wrap_label(n) for n in names])
     ax.invert_yaxis()
     ax.set_xlabel(label(f"projected USD per month at {volume:,} requests", 70))
     ax.set_title("Monthly projection (baseline in dark grey)")
     ax.grid(True, axis="x", alpha=0.3)
-    return to_png(fig)
+    return fig
 
 
 def sweep_figure(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit._errors import InputError
-from toolkit.models import PriceTable
+from toolkit.models import PriceTable, UnpricedModelError
 from toolkit.report._projection import parse_named_shares
 
 #: Shares may miss 1 by this much (rounding in what a person types).
@@ -101,7 +101,16 @@ def parse_shares(text: str, flag: str = "--shares") -> dict[str, float]:
 def _line(
     prices: PriceTable, role: str, model: str, requests: float, t_in: float, t_out: float
 ) -> MixLine:
-    price = prices.price(model, where=f"--{role}" if role != "routed" else "--shares")
+    flag = f"--{role}" if role != "routed" else "--shares"
+    try:
+        price = prices.price(model, where=flag)
+    except UnpricedModelError:
+        raise InputError(
+            f"{flag}: model {model!r} has no known price (it is not in litellm's cost map nor "
+            "in the prices file); write its prices in USD per million tokens to a TOML file, "
+            f'[models."{model}"] input_per_mtok = ... and output_per_mtok = ..., and pass it '
+            "with --prices FILE (data/prices/article.toml is an example)"
+        ) from None
     return MixLine(
         role=role,
         model=model,

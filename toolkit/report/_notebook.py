@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from toolkit._errors import InputError, located
+from toolkit._format import duration
 from toolkit.outcomes import LONG_FIELDS
 from toolkit.signals import SIGNALS
 
@@ -852,19 +853,31 @@ def timeline_plot(run: str | Path, task_id: str, *, strategies: Sequence[str] | 
     fig = new_figure(10.0, max(2.2, 0.38 * len(lanes) + 1.4))
     ax = fig.add_subplot(1, 1, 1)
     seen: set[str] = set()
+    span = max(c.ended_at - start[c.strategy] for c in calls)
+    visible = max(span, 1e-9) * 0.006  # a microsecond step still shows as a sliver
     for c in calls:
         y = lanes.index((c.strategy, c.step or "(whole task)"))
         x0 = c.started_at - start[c.strategy]
         wall = max(c.ended_at - c.started_at, 0.0)
         service = min(max(c.service_s, 0.0), wall)
         col = color(executors.index(c.executor))
+        if wall < visible:  # drawn at the smallest visible width, its real duration written
+            ax.annotate(
+                duration(wall),
+                (x0 + visible, y),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+            )
+            wall = service = visible
         # Light: the call's whole wall time; dark: its service time, at the end (the
         # part before it is waiting, e.g. for the local server, which serves one at a time).
         ax.barh(y, wall, left=x0, height=0.6, color=col, alpha=0.3)
         ax.barh(
             y,
-            service,
-            left=x0 + wall - service,
+            max(service, min(visible, wall)),
+            left=x0 + wall - max(service, min(visible, wall)),
             height=0.6,
             color=col,
             edgecolor="#333333" if c.error else col,

@@ -162,6 +162,10 @@ figcaption{font-size:.85rem;color:#444}
 table.samples td{max-width:28rem;word-break:break-word}
 .whatif{border:3px dashed #b26a00;background:#fff8ec;padding:.2rem 1rem 1rem;margin:1.5rem 0}
 .strong{font-weight:600}
+@page{size:A4 landscape;margin:12mm}
+@media print{body{margin:0;max-width:none;font-size:.8rem}div.table{overflow:visible}
+table{font-size:.72rem}td.num{white-space:normal}h2{break-after:avoid}
+figure,tr{break-inside:avoid}}
 """
 
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import toolkit.report._figures as figs
+from toolkit._format import duration, usd
+from toolkit.analysis import small_sample_caveat
 from toolkit.report._points import frontier_line, frontier_points, params_text
 from toolkit.report._render import Block, Bullets, Heading, Image, Para, Section, Table, excerpt
 
@@ -27,24 +29,6 @@ MAX_CATEGORY_SERIES = 8
 
 
 # ----- formatting -----
-
-
-def usd(value: Any) -> str:
-    """Dollars with precision that suits the size (``$0.000123``, ``$12.35``, ``$67,500``)."""
-    if value is None or not math.isfinite(float(value)):
-        return "n/a"
-    v = float(value)
-    if v == 0:
-        return "$0"
-    a = abs(v)
-    if a >= 100:
-        text = f"${a:,.0f}"
-    elif a >= 1:
-        text = f"${a:,.2f}"
-    else:
-        digits = min(10, -math.floor(math.log10(a)) + 2)
-        text = f"${a:.{digits}f}"
-    return "-" + text if v < 0 else text
 
 
 #: What the cost axis is, in the report's facts.
@@ -87,10 +71,8 @@ def num(value: Any, digits: int = 3) -> str:
 
 
 def seconds(value: Any) -> str:
-    """Latency in seconds."""
-    if value is None or not math.isfinite(float(value)):
-        return "n/a"
-    return f"{float(value):.3f} s"
+    """A latency with a unit that suits it (``10 µs``, ``3.2 ms``, ``0.98 s``)."""
+    return duration(None if value is None else float(value))
 
 
 def quality_ci(entry: Mapping[str, Any]) -> str:
@@ -320,6 +302,13 @@ def _frontier_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
                     + (f" [{num(ci[0])}, {num(ci[1])}]" if ci[0] is not None else ""),
                 )
             )
+        blocks.append(
+            Para(
+                "Parity in one sentence: how cheaply each router keeps the baseline's quality "
+                "(or a share Q of it), with its setting chosen on train and checked on test; a "
+                "cost ratio of 0.4 means it pays 40% of what the baseline pays."
+            )
+        )
         blocks.append(
             Table(
                 (
@@ -771,21 +760,6 @@ def _samples_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
     )
     blocks.append(Table(cols, tuple(rows_out), css_class="samples"))
     return blocks
-
-
-#: Below this many test tasks the bootstrap intervals and p-values come with a caveat.
-SMALL_SAMPLE = 30
-
-
-def small_sample_caveat(n_test: int) -> str | None:
-    """A plain warning when ``n_test`` is too few tasks to trust the intervals, else None."""
-    if n_test >= SMALL_SAMPLE:
-        return None
-    return (
-        f"Only {n_test} test tasks: the 95% intervals and p-values are rough at this size (a "
-        f"percentile bootstrap wants about {SMALL_SAMPLE} tasks or more); record more tasks "
-        "before deciding."
-    )
 
 
 def _notes(inputs: ReportInputs, a: Analysis) -> list[str]:

@@ -217,6 +217,7 @@ class ReportPreview:
         self._image: Any = None
         self._volume: Any = None
         self._sliders: dict[str, Any] = {}
+        self._syncing = False
 
     @property
     def categories(self) -> list[str]:
@@ -226,7 +227,8 @@ class ReportPreview:
     def update(
         self, *, monthly_requests: int | None = None, mix: Mapping[str, float] | None = None
     ) -> Projection:
-        """Recompute the projection; returns it and redraws. Shares are normalised."""
+        """Recompute the projection; returns it, redraws, and sets the widgets' volume box and
+        share sliders to it. Shares are normalised to sum to 1."""
         from toolkit.report._points import labelled
         from toolkit.report._projection import project
 
@@ -240,13 +242,26 @@ class ReportPreview:
             else int(monthly_requests),
             mix=dict(self.projection.mix) if mix is None else mix,
         )
+        self._show_inputs()
         self._redraw()
         return self.projection
 
+    def _show_inputs(self) -> None:
+        """Set the volume box and the sliders to the projection's (they observe no change)."""
+        self._syncing = True
+        try:
+            if self._volume is not None:
+                self._volume.value = self.projection.monthly_requests
+            for c, s in self._sliders.items():
+                s.value = float(self.projection.mix.get(c, 0.0))
+        finally:
+            self._syncing = False
+
     def table_html(self) -> str:
         """The projection as an escaped HTML table."""
+        from toolkit._format import usd
         from toolkit.report._render import Table, to_html_fragment
-        from toolkit.report._sections import num, pct, usd
+        from toolkit.report._sections import num, pct
 
         p = self.projection
         rows = tuple(
@@ -289,10 +304,11 @@ class ReportPreview:
         )
         self._sliders = {
             c: w.FloatSlider(
-                value=round(float(share), 3),
+                value=float(share),
                 min=0.0,
                 max=1.0,
-                step=0.01,
+                step=0.001,
+                readout_format=".1%",
                 description=c[:20],
                 continuous_update=False,
             )
@@ -301,16 +317,36 @@ class ReportPreview:
         self._out = w.HTML()
         self._image = w.Image(format="png")
 
-        def on_change(_: Mapping[str, Any]) -> None:
-            raw = {c: float(s.value) for c, s in self._sliders.items()}
-            if sum(raw.values()) > 0:
-                self.update(monthly_requests=int(self._volume.value), mix=raw)
+        def on_volume(change: Mapping[str, Any]) -> None:
+            if not self._syncing:
+                self.update(monthly_requests=int(change["new"]))
 
-        self._volume.observe(on_change, names="value")
+        def on_share(change: Mapping[str, Any]) -> None:
+            if self._syncing:  # the other sliders being rebalanced, not a move by the user
+                return
+            moved = next(c for c, s in self._sliders.items() if s is change["owner"])
+            current = {c: float(self.projection.mix.get(c, 0.0)) for c in self._sliders}
+            self.update(mix=rebalance(current, moved, float(change["new"])))
+
+        self._volume.observe(on_volume, names="value")
         for s in self._sliders.values():
-            s.observe(on_change, names="value")
+            s.observe(on_share, names="value")
         self._redraw()
         return w.VBox([self._volume, *self._sliders.values(), self._out, self._image])
+
+
+def rebalance(mix: Mapping[str, float], moved: str, share: float) -> dict[str, float]:
+    """The mix with ``moved`` set to ``share`` (clipped to [0, 1]) and the other categories
+    scaled, keeping their proportions, so that the shares still sum to 1."""
+    share = min(max(share, 0.0), 1.0)
+    others = {c: float(s) for c, s in mix.items() if c != moved}
+    rest = sum(others.values())
+    if not others:
+        return {moved: 1.0}
+    scaled = {
+        c: (1.0 - share) * (s / rest if rest > 0 else 1.0 / len(others)) for c, s in others.items()
+    }
+    return {c: share if c == moved else scaled[c] for c in mix}
 
 
 def _fmt(v: Any) -> str:
