@@ -400,3 +400,14 @@ def test_without_text_learned_strategies_are_left_out_with_a_note(
     # The random signal reads no text, so it still works.
     r2 = evaluate(train, test, strategies=["score_router:random"], n_boot=20)
     assert any(s["name"] == "score_router:random" for s in r2["strategies"])
+
+
+def test_text_summary_fits_120_columns_with_people_units(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lab = Path(__file__).resolve().parents[2] / "data" / "runs" / "lab"
+    assert main(["evaluate", str(lab), "--bootstrap", "50"]) == 0
+    text = capsys.readouterr().out
+    assert max(len(line) for line in text.splitlines()) <= 120
+    assert "cost $0.0157" in text and "e-0" not in text.split("Single executors")[0]
+    assert " ms" in text or " s " in text  # live latencies with a unit, never 1.2e-05

@@ -262,11 +262,11 @@ def format_text(r: dict[str, Any]) -> str:
         target = f"Q {_f(p.get('target', 1.0))}"
         if p["reached"]:
             lo, hi = p["cost_ratio_ci"]
-            holds = "holds on test" if p.get("holds_on_test") else "does not hold on test"
+            holds = "holds on test" if p.get("holds_on_test") else "fails on test"
+            ratio = f"{_f(p['cost_ratio'], 3)} [{_f(lo, 3)}, {_f(hi, 3)}]"
             lines.append(
-                f"  {p['strategy']:<28} {target:<7} {_params(p['params']):<40} "
-                f"q {_f(p['test_quality'])}  cost ratio {_f(p['cost_ratio'])} "
-                f"[{_f(lo)}, {_f(hi)}]  {holds}"
+                f"  {p['strategy']:<26} {target:<7} q {_f(p['test_quality'], 3):<6} "
+                f"cost ratio {ratio:<26} {holds:<13}  {_params(p['params'])}"
             )
         else:
             lines.append(f"  {p['strategy']:<28} {target:<7} not reached on train")
@@ -296,4 +296,18 @@ def format_text(r: dict[str, Any]) -> str:
     caveat = small_sample_caveat(int(r["n_test"]))
     for n in [*r.get("notes", []), *([caveat] if caveat else [])]:
         lines.append(f"note: {n}")
-    return "\n".join(lines)
+    return "\n".join(fit(line) for line in lines)
+
+
+#: The text summary fits a terminal this wide; longer lines wrap, indented.
+WIDTH = 120
+
+
+def fit(line: str) -> str:
+    """``line`` wrapped at :data:`WIDTH` columns, its continuation lines indented."""
+    import textwrap
+
+    if len(line) <= WIDTH:
+        return line
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    return "\n".join(textwrap.wrap(line, WIDTH, subsequent_indent=indent))

@@ -288,7 +288,7 @@ def stacked_bars_figure(
         ax.legend(fontsize=8, loc="lower right", title="share of the cost", title_fontsize=8)
     free = [label(p, 30) for p, t in zip(parts, total, strict=True) if t <= 0]
     if free:
-        fig.text(0.01, -0.01, "cost nothing: " + ", ".join(free), fontsize=8, va="top")
+        ax.set_xlabel(ax.get_xlabel() + "\n" + wrap_label("cost nothing: " + ", ".join(free), 110))
     return fig
 
 
@@ -324,7 +324,7 @@ def latency_png(
         ax.plot([p50], [yk], "o", color=color(0))
         ax.plot([p95], [yk], "|", color=color(3), markersize=12)
     ax.set_yticks(np.arange(n))
-    ax.set_yticklabels([label(s, 36) for s in names])
+    ax.set_yticklabels([wrap_label(s, 40) for s in names], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("latency per task (s)")
     ax.set_title("Latency per task on the test split")

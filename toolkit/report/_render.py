@@ -159,13 +159,14 @@ caption{caption-side:top;text-align:left;font-style:italic;color:#444;padding:.2
 figure{margin:1rem 0}
 figure img{max-width:100%;height:auto;border:1px solid #e0e0e0}
 figcaption{font-size:.85rem;color:#444}
-table.samples td{max-width:28rem;word-break:break-word}
+table.samples td{max-width:28rem;min-width:6rem;overflow-wrap:break-word}
+table.samples td:nth-child(1){min-width:8rem}table.samples td:nth-child(3){min-width:22rem}
 .whatif{border:3px dashed #b26a00;background:#fff8ec;padding:.2rem 1rem 1rem;margin:1.5rem 0}
 .strong{font-weight:600}
 @page{size:A4 landscape;margin:12mm}
 @media print{body{margin:0;max-width:none;font-size:.8rem}div.table{overflow:visible}
 table{font-size:.72rem}td.num{white-space:normal}h2{break-after:avoid}
-figure,tr{break-inside:avoid}}
+figure,tr{break-inside:avoid}table.samples td{min-width:0!important;overflow-wrap:anywhere}}
 """
 
 
