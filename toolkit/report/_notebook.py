@@ -213,13 +213,14 @@ def strategy_frame(
     (offline / live), ``quality`` with ``ci_lo``/``ci_hi`` (95% bootstrap), ``cost_usd``
     (total), ``cost_per_task``, ``cost_per_correct``, ``latency_p50_s``, ``latency_p95_s``,
     ``saving_vs_baseline`` (1 - cost per task / the baseline's, a fraction),
-    ``p_value_vs_single_best``, ``on_frontier``, ``call_share`` (text) and ``note``. Missing
-    values are NaN.
+    ``p_value_vs_single_best``, ``on_frontier``, ``note``, then one ``share:<executor>``
+    column per executor: the fraction of test tasks that called it. Missing values are NaN.
     """
     import pandas as pd
 
     a = _analysis_of(source)
     records = []
+    executors: list[str] = []
     for r in _rows(a, all_settings):
         e = r.entry
         ci = e.get("quality_ci") or [None, None]
@@ -240,12 +241,11 @@ def strategy_frame(
                 "saving_vs_baseline": _num(r.saving_pct),
                 "p_value_vs_single_best": _num(e.get("p_value_vs_single_best")),
                 "on_frontier": r.on_frontier,
-                "call_share": ", ".join(
-                    f"{k} {v:.0%}" for k, v in sorted(shares.items(), key=lambda kv: -kv[1])
-                ),
                 "note": r.note,
+                **{f"share:{k}": float(v) for k, v in shares.items()},
             }
         )
+        executors.extend(k for k in shares if k not in executors)
     columns = [
         "strategy",
         "how",
@@ -261,10 +261,13 @@ def strategy_frame(
         "saving_vs_baseline",
         "p_value_vs_single_best",
         "on_frontier",
-        "call_share",
         "note",
+        *(f"share:{e}" for e in executors),
     ]
-    return pd.DataFrame(records, columns=columns).set_index("strategy")
+    frame = pd.DataFrame(records, columns=columns).set_index("strategy")
+    shares = [c for c in frame.columns if c.startswith("share:")]
+    frame[shares] = frame[shares].fillna(0.0)
+    return frame
 
 
 def category_frame(
