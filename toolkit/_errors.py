@@ -7,6 +7,7 @@ Exit codes (used by the CLI): 0 success, 1 internal error, 2 bad input,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 
 class ToolkitError(Exception):
@@ -50,3 +51,45 @@ def located(path: object, line: int | None, field: str, problem: str) -> str:
     """Format one problem as ``path:line: field: problem`` (line omitted when unknown)."""
     where = f"{path}:{line}" if line is not None else f"{path}"
     return f"{where}: {field}: {problem}"
+
+
+def check_output_file(path: str | Path, flag: str) -> Path:
+    """``path`` as a file to write, checked before any work: not a folder, and not below a
+    file (an InputError naming ``flag`` otherwise)."""
+    out = Path(path)
+    if out.is_dir():
+        raise InputError(located(out, None, flag, "is a folder; expected a file to write"))
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(located(out, None, flag, f"{parent} is a file, not a folder"))
+            break
+    return out
+
+
+def lone_surrogate_at(value: object, path: str = "") -> str | None:
+    """The dotted path of the first string (key or value, any depth) holding a lone surrogate
+    such as ``\\udfff`` (JSON allows the escape; UTF-8 cannot encode it), or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "(value)"
+        return None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            here = f"{path}.{k}" if path else str(k)
+            if lone_surrogate_at(str(k)) is not None:
+                return (path + "." if path else "") + ascii(k)
+            found = lone_surrogate_at(v, here)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            found = lone_surrogate_at(v, f"{path}.{i}" if path else str(i))
+            if found is not None:
+                return found
+    return None
+
+
+SURROGATE_PROBLEM = "holds a lone surrogate escape (such as \\udfff), which is not valid Unicode"

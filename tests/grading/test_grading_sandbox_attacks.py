@@ -142,7 +142,9 @@ def test_reading_a_file_in_the_users_home_fails(
             path.chmod(0o600)
         code = "".join(f"print(open({str(p)!r}).read())\n" for p in (home_file, tmp_file))
         g = attack(code)
-        assert "Permission denied" in g.reason, g.reason
+        # refused, or hidden (the sandbox hides /tmp, so a HOME under /tmp is not there at all)
+        assert "Permission denied" in g.reason or "No such file" in g.reason, g.reason
+        assert secret not in g.reason
         for path in (home_file, tmp_file):
             r = run_sandboxed(f"print(open({str(path)!r}).read())\n")
             assert r.returncode == 1 and secret not in r.stdout + r.stderr

@@ -78,7 +78,19 @@ def _broken_resume_dir(tmp: Path) -> None:
     (run / "results.jsonl").write_text("", "utf-8")
 
 
+def _a_file(tmp: Path) -> None:
+    """A plain file where a command's output folder would go."""
+    (tmp / "afile").write_text("not a folder\n", encoding="utf-8")
+
+
+def _fifo(tmp: Path) -> None:
+    """A named pipe where an answer file goes: reading it would wait for a writer forever."""
+    os.mkfifo(tmp / "answers.fifo")
+
+
 MAKERS: dict[str, Callable[[Path], None]] = {
+    "a_file": _a_file,
+    "fifo": _fifo,
     "huge_task_line": _huge_task_line,
     "symlink_loop": _symlink_loop,
     "folder_cycle": _folder_cycle,
@@ -176,3 +188,33 @@ def _points_at(ref: str, rel: str) -> bool:
     except UnicodeDecodeError:
         return False
     return Path(rel).name in text and rel.split("/")[0] in {"prices", "tasks"}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "@/spec/valid.toml", "--budget", "inf", "--dry-run"],
+        [
+            "project",
+            "--requests",
+            "10",
+            "--tokens-in",
+            "nan",
+            "--tokens-out",
+            "1",
+            "--shares",
+            "gpt-4o-mini=1",
+            "--baseline",
+            "gpt-4o-mini",
+        ],
+        ["report", "@/run/no_manifest", "--out", "@tmp/r", "--quality-target", "inf"],
+    ],
+)
+def test_a_flag_that_is_not_a_finite_number_is_a_usage_error(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([_expand(a, tmp_path) for a in argv])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "finite" in err and "Traceback" not in err

@@ -2,15 +2,19 @@
 their logs hold no key anywhere, error messages that echo headers or URLs are redacted, and
 model-written code in the sandbox cannot read the key.
 
-The keys are canaries (``sk-test-CANARY...``, ``sk-ant-CANARY...``), never real. One executor
-talks to a misbehaving "proxy" on 127.0.0.1 that answers 401 with the request's headers
-(``Authorization: Bearer <key>``) and URL echoed in its error message, as some proxies and
-providers do. The tasks are synthetic; one is a code task whose model-written answer (served
+The keys are canaries (``sk-test-CANARY...``, ``sk-ant-CANARY...``, and three whose names and
+shapes say nothing of a key), never real. One executor talks to a misbehaving "proxy" on
+127.0.0.1 that answers 401 with the request's headers (``Authorization: Bearer <key>``) and URL
+echoed in its error message, as some proxies and providers do; asked to "echo my key", it
+answers 200 with the key and its base64 form in the answer text. A key is also passed under a
+variable named ``MY_LLM_AUTH``, put in an ``api_base``'s userinfo and in a profile's
+``extra_headers``; a CLI executor prints its whole environment as its answer. The tasks are synthetic; one is a code task whose model-written answer (served
 by the fault server) hunts for the canary in its environment and in every /proc/*/environ.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -51,6 +55,7 @@ TASKS: list[dict[str, Any]] = [
     {"id": "s-2", "input": "Say two", "target": "echo: Say two", "category": "echo"},
     {"id": "s-3", "input": "Say three", "target": "wrong", "category": "echo"},
     {"id": "leak-1", "input": "please leak me", "target": "x", "category": "leak"},
+    {"id": "echo-1", "input": "echo my key", "target": "x", "category": "leak"},
     {
         "id": "probe-1",
         "input": "def probe():\n",
@@ -72,17 +77,41 @@ class _EchoProxy(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
+        request = self.rfile.read(length)
         auth = self.headers.get("Authorization", "")
         type(self).seen_auth.append(auth)
+        if b"echo my key" in request:  # a provider that echoes the key it was sent
+            key = auth.removeprefix("Bearer ")
+            encoded = base64.b64encode(key.encode()).decode()
+            self._answer(f"your key is {key}; in base64 {encoded}; headers {dict(self.headers)}")
+            return
         url = f"http://{self.headers.get('Host')}{self.path}"
         message = (
             f"Incorrect API key provided: {auth}. Request to {url} with headers "
             f"{dict(self.headers)!r} was refused"
         )
         data = json.dumps({"error": {"message": message, "type": "invalid_request_error"}})
-        body = data.encode()
-        self.send_response(401)
+        self._send(401, data.encode())
+
+    def _answer(self, text: str) -> None:
+        completion = {
+            "id": "echo",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "fake-echo",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 20, "total_tokens": 25},
+        }
+        self._send(200, json.dumps(completion).encode())
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -105,12 +134,12 @@ class SecretRun:
     report_skip: str = ""
 
 
-def _spec(root: Path, fault_url: str, proxy_url: str) -> Path:
+def _spec(root: Path, fault_url: str, proxy_url: str, canaries: list[str]) -> Path:
     (root / "tasks.jsonl").write_text("".join(json.dumps(t) + "\n" for t in TASKS), "utf-8")
     (root / "prices.toml").write_text(
         "".join(
             f'[models."openai/{m}"]\ninput_per_mtok = 1.0\noutput_per_mtok = 2.0\n\n'
-            for m in ("fake-small", "fake-backup", "fake-proxy")
+            for m in ("fake-small", "fake-backup", "fake-proxy", "fake-echo", "fake-cli")
         ),
         "utf-8",
     )
@@ -157,6 +186,39 @@ model = "openai/fake-proxy"
 api_base = "{proxy_url}"
 api_key_env = "ANTHROPIC_API_KEY"
 max_retries = 0
+
+[[executors]]
+name = "echo"
+kind = "litellm"
+model = "openai/fake-echo"
+api_base = "{proxy_url}"
+api_key_env = "MY_LLM_AUTH"
+max_retries = 0
+[executors.profile.extra.extra_headers]
+X-Custom-Auth = "{canaries[3]}"
+
+[[executors]]
+name = "userinfo"
+kind = "litellm"
+model = "openai/fake-echo"
+api_base = "{proxy_url.replace("http://", "http://user:" + canaries[4] + "@")}"
+max_retries = 0
+
+[[executors]]
+name = "printenv"
+kind = "cli"
+model = "openai/fake-cli"
+command = [{json.dumps(sys.executable)}, "-c", "import os, sys; sys.stdin.read(); print(dict(os.environ))"]
+api_key_env = "MY_LLM_AUTH"
+hourly_rate_usd = 0.0
+
+[[strategies]]
+kind = "single"
+executor = "echo"
+
+[[strategies]]
+kind = "single"
+executor = "printenv"
 
 [[strategies]]
 kind = "single"
@@ -211,6 +273,9 @@ def secret_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretRun]:
     canaries = [
         f"sk-test-CANARY-{secrets.token_hex(12)}",
         f"sk-ant-CANARY-{secrets.token_hex(12)}",
+        f"CANARYauth{secrets.token_hex(12)}",  # under MY_LLM_AUTH: no KEY/TOKEN in the name
+        f"CANARYhdr{secrets.token_hex(12)}",  # a profile's extra_headers
+        f"CANARYpw{secrets.token_hex(12)}",  # the password in an api_base's userinfo
     ]
     logs = root / "logs"
     logs.mkdir()
@@ -222,6 +287,7 @@ def secret_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretRun]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("OPENAI_API_KEY", canaries[0])
         mp.setenv("ANTHROPIC_API_KEY", canaries[1])
+        mp.setenv("MY_LLM_AUTH", canaries[2])
         mp.setenv("TOOLKIT_CACHE_DIR", str(cache_dir))
         mp.setenv("PYTHONPATH", str(REPO))
         try:
@@ -229,7 +295,7 @@ def secret_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretRun]:
                 faults=[Fault("http_500", pattern="leak me")], answers={r"def probe": PROBE}
             ) as server:
                 proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}/v1"
-                spec = _spec(root, server.url, proxy_url)
+                spec = _spec(root, server.url, proxy_url, canaries)
                 run = root / "run"
                 code = _toolkit(["run", str(spec), "--out", str(run)], logs, "run")
                 assert code == 0, (logs / "run.err").read_text("utf-8")
@@ -238,6 +304,24 @@ def secret_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretRun]:
                 assert report is not None
                 code = _toolkit(["report", str(run), "--out", str(report)], logs, "report")
                 assert code == 0, (logs / "report.err").read_text("utf-8")
+                # the one-prompt command, with the key under a name that says nothing
+                complete = [
+                    "complete",
+                    "--model",
+                    "openai/fake-echo",
+                    "--api-base",
+                    proxy_url,
+                    "--api-key-env",
+                    "MY_LLM_AUTH",
+                    "--prompt",
+                    "echo my key",
+                    "--prices",
+                    str(root / "prices.toml"),
+                ]
+                assert _toolkit(complete, logs, "complete") == 0, (
+                    logs / "complete.err"
+                ).read_text()
+                assert "your key is " + MASK in (logs / "complete.out").read_text()
                 # a notebook that uses the public API the way a user would
                 notebooks = root / "notebooks"
                 notebooks.mkdir()
@@ -288,7 +372,14 @@ def _leaks(paths: list[Path], canaries: list[str]) -> list[str]:
     for path in paths:
         data = path.read_bytes()
         for canary in canaries:
-            forms = (canary, json.dumps(canary)[1:-1], canary.encode().hex())
+            raw = canary.encode()
+            forms = (
+                canary,
+                json.dumps(canary)[1:-1],
+                raw.hex(),
+                base64.b64encode(raw).decode().rstrip("="),
+                base64.urlsafe_b64encode(raw).decode().rstrip("="),
+            )
             if any(form.encode() in data for form in forms):
                 found.append(f"{path}: holds {canary[:14]}...")
     return found
@@ -302,6 +393,13 @@ def test_the_keys_were_really_in_play(secret_run: SecretRun) -> None:
     assert leak and "Incorrect API key provided: Bearer " + MASK in leak[0]["error"]
     assert "injected fault http_500" in leak[0]["error"]  # the primary's error is kept too
     assert (secret_run.cache_dir / "cache.sqlite").is_file()
+    # the key under MY_LLM_AUTH reached the echoing provider, which sent it back, in base64 too
+    assert any(secret_run.canaries[2] in auth for auth in secret_run.proxy_auth)
+    results = read_jsonl(secret_run.run / "results.jsonl")
+    echo = [r for r in results if r["strategy"] == "single:echo" and r["task_id"] == "echo-1"]
+    assert echo and f"your key is {MASK}; in base64 {MASK}" in echo[0]["answer"]
+    dump = [r for r in results if r["strategy"] == "single:printenv"]
+    assert dump and f"'MY_LLM_AUTH': '{MASK}'" in dump[0]["answer"]
 
 
 def test_no_file_the_toolkit_wrote_holds_a_key(secret_run: SecretRun) -> None:
@@ -340,8 +438,12 @@ def test_sandboxed_code_cannot_read_the_key(
     if not protections["env_isolation"].held:
         pytest.skip(f"env_isolation does not hold here: {protections['env_isolation'].detail}")
     results = read_jsonl(secret_run.run / "results.jsonl")
-    probes = [r for r in results if r["task_id"] == "probe-1"]
-    assert len(probes) == 2  # both strategies answered it
+    probes = [
+        r
+        for r in results
+        if r["task_id"] == "probe-1" and r["strategy"] in ("single:small", "single:backup")
+    ]
+    assert len(probes) == 2  # both model strategies answered it
     for r in probes:
         assert r["answer"].startswith("def probe():")
         assert (r["score"], r["reason"]) == (1.0, "tests passed")
@@ -395,3 +497,26 @@ def test_redact_leaves_ordinary_text_alone() -> None:
     ):
         assert redact(text, env) == text
     assert secret_values(env) == []
+
+
+def test_registered_credentials_are_masked_whatever_their_name() -> None:
+    from toolkit._redact import register_config_secrets, register_secret, secret_forms
+
+    key = "opaque-value-with-no-telltale-shape-7f3a"
+    register_secret(key)
+    register_secret("none")  # a local server's placeholder key is too short to be a secret
+    register_config_secrets(
+        None,
+        "http://alice:userinfo-password-123@proxy.internal:8080/v1",
+        {"extra_headers": {"X-Auth": "header-secret-value-99"}, "temperature_note": "plain"},
+    )
+    text = (
+        f"echo {key} / {base64.b64encode(key.encode()).decode()} / userinfo-password-123 / "
+        "header-secret-value-99 / none / plain"
+    )
+    out = redact(text, {})
+    padding = "=" * (-len(key) % 3)  # what base64 pads with is left, the key's part is masked
+    assert out == f"echo {MASK} / {MASK}{padding} / {MASK} / {MASK} / none / plain"
+    assert key in secret_forms([key])
+    # a URL's userinfo password is masked by its shape too, registered or not
+    assert redact("GET http://bob:hunter2-unregistered@h/v1", {}) == f"GET http://bob:{MASK}@h/v1"

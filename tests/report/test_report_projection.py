@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,3 +109,36 @@ def test_markdown_and_csv_escaping() -> None:
     assert csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert csv_cell("-0.5") == "-0.5"
     assert csv_cell(None) == ""
+
+
+def test_csv_cells_never_hold_a_bare_cr_or_a_formula() -> None:
+    assert csv_cell("\r=3+3") == "'\n=3+3"
+    assert csv_cell("  @SUM(A1)") == "'  @SUM(A1)"
+    assert csv_cell("a\r\nb\rc") == "a\nb\nc"
+    assert csv_cell("\tcmd") == "'\tcmd"
+    assert csv_cell("plain - text") == "plain - text"
+
+
+def test_exported_long_csv_is_safe_and_imports_again(tmp_path: Path) -> None:
+    import csv
+
+    from toolkit.outcomes import import_outcomes
+    from toolkit.report import export_long_csv
+
+    src = tmp_path / "in.csv"
+    src.write_text(
+        "prompt_id,prompt,category,model,score,cost_usd,tokens_in,tokens_out,latency_s\n"
+        't1,"=HYPERLINK(""http://x"",""y"")",c,a,1,0.1,5,5,1\n'
+        't1,"=HYPERLINK(""http://x"",""y"")",c,b,0,0.2,5,5,1\n'
+        't2,"two\rlines",c,a,0,0.1,5,5,1\nt2,"two\rlines",c,b,1,0.2,5,5,1\n',
+        encoding="utf-8",
+        newline="",
+    )
+    matrix = import_outcomes(src, "long")
+    out = export_long_csv(matrix, tmp_path / "out.csv")
+    data = out.read_bytes()
+    assert b"\r" not in data
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert all(not r["prompt"].startswith(("=", "+", "-", "@")) for r in rows)
+    again = import_outcomes(out, "long")
+    assert again.n_tasks == 2 and list(again.executors) == ["a", "b"]

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit._errors import InputError, located
+from toolkit._errors import InputError, check_output_file, located
 
 if TYPE_CHECKING:
     from toolkit.analysis._tune import ThresholdRouter
@@ -141,10 +141,7 @@ def tuned_table(router: ThresholdRouter, fit: Mapping[str, str]) -> dict[str, An
 def check_spec_path(path: str | Path) -> Path:
     """``path`` as a spec file to write, not a folder (checked before any fitting, so a
     wrong path fails at once)."""
-    out = Path(path)
-    if out.exists() and not out.is_file():
-        raise InputError(located(out, None, "--write-spec", "is a folder; expected a file"))
-    return out
+    return check_output_file(path, "--write-spec")
 
 
 def write_tuned_spec(path: str | Path, router: ThresholdRouter, source: str | Path) -> Path:

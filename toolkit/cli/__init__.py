@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from toolkit._errors import InputError, ToolkitError
+from toolkit._redact import redact
 
 Handler = Callable[[argparse.Namespace], int]
 MAX_PROBLEMS = 50
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 def print_problems(problems: Sequence[str], cap: int = MAX_PROBLEMS) -> None:
     """Print located problems to stderr, up to ``cap``, then how many more there were."""
     for p in problems[:cap]:
-        print(p, file=sys.stderr)
+        print(redact(p), file=sys.stderr)
     if len(problems) > cap:
         print(f"... and {len(problems) - cap} more problems", file=sys.stderr)
 
@@ -67,16 +68,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # a reader that went away is seen here, not at exit
+        return code
     except InputError as exc:
         print_problems(exc.problems)
         return exc.exit_code
     except ToolkitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(redact(f"error: {exc}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `toolkit ... | head -1`: the reader has all it wanted
+        _silence_stdout()
+        return 0
+    except OSError as exc:  # a path the system refuses: a file where a folder goes, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(redact(f"error: {where}{exc.strerror or exc}"), file=sys.stderr)
+        return 2
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit raises nothing more."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import sys
 from typing import Any
 
 from toolkit._errors import InputError, ToolkitError
+from toolkit._redact import redact_values, secret_values
+from toolkit.cli._args import finite_float
 
 
 def register(subparsers: Any) -> None:
@@ -50,7 +52,7 @@ def register(subparsers: Any) -> None:
         "--max-tokens", type=int, default=256, help="most tokens to generate (default 256)"
     )
     p.add_argument(
-        "--temperature", type=float, default=0.0, help="sampling temperature (default 0)"
+        "--temperature", type=finite_float, default=0.0, help="sampling temperature (default 0)"
     )
     p.add_argument(
         "--stop",
@@ -59,7 +61,7 @@ def register(subparsers: Any) -> None:
         help="stop sequence (repeatable; \\n and \\t mean newline and tab)",
     )
     p.add_argument(
-        "--timeout", type=float, default=120.0, help="seconds before giving up (default 120)"
+        "--timeout", type=finite_float, default=120.0, help="seconds before giving up (default 120)"
     )
     p.add_argument("--retries", type=int, default=2, help="retries on transient errors (default 2)")
     p.add_argument(
@@ -160,5 +162,5 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(usage), file=sys.stderr)
     if call.error is not None:
         raise ToolkitError(f"complete: model {call.model!r}: {call.error}")
-    print(call.text)
+    print(redact_values(call.text, secret_values()))  # an answer that echoes the key
     return 0

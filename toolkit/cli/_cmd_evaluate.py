@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit._format import duration, usd
+from toolkit.cli._args import finite_float
 
 if TYPE_CHECKING:
     from toolkit.outcomes import OutcomeMatrix
@@ -30,7 +31,7 @@ def register(sub: Any) -> None:
     p.add_argument("--test", metavar="B", help="test outcomes (parquet file or run directory)")
     p.add_argument(
         "--test-fraction",
-        type=float,
+        type=finite_float,
         default=0.3,
         metavar="F",
         help="test share of a random split of FILE (default 0.3; unused with a split column)",
@@ -59,7 +60,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--parity-target",
         action="append",
-        type=float,
+        type=finite_float,
         metavar="Q",
         help="a quality target for parity, as a share of the baseline's quality; repeatable "
         "(default: 1, 0.95 and 0.9)",

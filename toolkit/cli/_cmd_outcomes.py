@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from toolkit.cli._args import finite_float
+
 FORMATS_HELP = (
     "routerbench, routellm, routellm-mtbench, long, routerdc, routerarena, alpacaeval, "
     "zeroeval, arena-hard, run, or a plugin's format (toolkit plugins lists them)"
@@ -45,7 +47,7 @@ def register(sub: Any) -> None:
     )
     imp.add_argument(
         "--max-missing",
-        type=float,
+        type=finite_float,
         default=0.05,
         metavar="SHARE",
         help="for --drop-incomplete auto: the largest share of missing cells an executor may "
@@ -124,8 +126,10 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from toolkit._errors import check_output_file
     from toolkit.outcomes import import_outcomes
 
+    check_output_file(args.out, "--out")
     matrix = import_outcomes(
         args.path,
         args.format,

@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from toolkit.cli._args import finite_float
+
 
 def register(sub: Any) -> None:
     """Add ``toolkit project``."""
@@ -23,10 +25,18 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--requests", type=int, required=True, metavar="N", help="requests a month")
     p.add_argument(
-        "--tokens-in", type=float, required=True, metavar="T", help="input tokens per request"
+        "--tokens-in",
+        type=finite_float,
+        required=True,
+        metavar="T",
+        help="input tokens per request",
     )
     p.add_argument(
-        "--tokens-out", type=float, required=True, metavar="T", help="output tokens per request"
+        "--tokens-out",
+        type=finite_float,
+        required=True,
+        metavar="T",
+        help="output tokens per request",
     )
     p.add_argument(
         "--shares",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from toolkit.cli._args import finite_float
+
 
 def register(sub: Any) -> None:
     """Add ``toolkit report``."""
@@ -49,7 +51,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--quality-target",
-        type=float,
+        type=finite_float,
         default=1.0,
         metavar="Q",
         help="the recommendation keeps Q x the baseline's quality (default 1.0: all of it)",
@@ -63,7 +65,7 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
     p.add_argument(
         "--test-fraction",
-        type=float,
+        type=finite_float,
         default=0.3,
         metavar="F",
         help="test share of a random split when the outcomes have no split column (default 0.3)",

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from toolkit.cli._args import finite_float
 from toolkit.cli._cmd_evaluate import add_baseline_by, add_overlap_flags
 
 
@@ -36,12 +37,14 @@ def register(sub: Any) -> None:
     )
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument(
-        "--strong-share", type=float, metavar="P", help="share of tasks sent to strong"
+        "--strong-share", type=finite_float, metavar="P", help="share of tasks sent to strong"
     )
-    target.add_argument("--target-quality", type=float, metavar="Q", help="lowest share reaching Q")
+    target.add_argument(
+        "--target-quality", type=finite_float, metavar="Q", help="lowest share reaching Q"
+    )
     target.add_argument(
         "--budget-per-task",
-        type=float,
+        type=finite_float,
         metavar="USD",
         help="best quality within USD per task (rank units on a rank cost axis)",
     )

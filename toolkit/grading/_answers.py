@@ -15,6 +15,8 @@ def read_answers(path: str | Path) -> dict[str, str]:
     non-UTF-8 text, an empty file) is reported as ``path:line: field: problem``.
     """
     p = Path(path)
+    if p.exists() and not p.is_file():  # a FIFO or a device would block the read forever
+        raise InputError(located(p, None, "path", "is not a regular file"))
     try:
         raw = p.read_bytes()
     except OSError as exc:

@@ -21,7 +21,7 @@ from toolkit.tasks import Task
 class GraderArgs(BaseModel):
     """Base of the built-in graders' args: unknown keys are refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class NumericArgs(GraderArgs):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from toolkit._errors import InputError, ToolkitError
+from toolkit._redact import register_config_secrets, register_secret
 from toolkit._types import Call, Executor, Request
 from toolkit.models._budget import Budget
 from toolkit.models._cache import ResponseCache
@@ -77,6 +80,22 @@ def uses_local_server(
     return bool(local_models(configs, env, extra_models))
 
 
+def register_executor_secrets(config: ExecutorBase, env: Mapping[str, str] | None = None) -> None:
+    """Mask this executor's credentials in everything written from now on, whatever their
+    variables are called: the value of ``api_key_env`` (and of a CLI command's
+    ``--api-key-env NAME``), a password in ``api_base``, secret-named fields of the profile's
+    ``extra``."""
+    environ = os.environ if env is None else env
+    if not isinstance(config, ExecutorConfig):
+        return
+    names = [config.api_key_env] if config.api_key_env else []
+    command = config.command or []
+    names += [b for a, b in pairwise(command) if a == "--api-key-env"]
+    for name in names:
+        register_secret(environ.get(name))
+    register_config_secrets(None, config.api_base, config.profile.extra)
+
+
 def build_executors(
     configs: Sequence[ExecutorBase],
     ctx: ExecutionContext,
@@ -104,6 +123,8 @@ def build_executors(
     if problems:
         raise InputError(problems[0], problems)
 
+    for c in configs:
+        register_executor_secrets(c)
     registry: dict[str, Executor] = {}
     build = BuildContext(ctx, ProviderSlots(default=ctx.default_concurrency), registry, local_url)
     for c in configs:

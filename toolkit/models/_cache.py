@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit._errors import InputError
+from toolkit._redact import redact_forms, secret_forms, secret_values
 
 CACHE_DIR_ENV = "TOOLKIT_CACHE_DIR"
 CACHE_FILE = "cache.sqlite"
@@ -206,7 +207,7 @@ class ResponseCache:
             )
         if row is None:
             return None
-        value = json.loads(row[0])
+        value = json.loads(redact_forms(row[0], secret_forms(secret_values())))
         return value if isinstance(value, dict) else None
 
     def put(
@@ -220,7 +221,10 @@ class ResponseCache:
     ) -> None:
         """Store ``value`` under ``key``, committed at once; ``replace=False`` keeps an
         existing value."""
-        data = json.dumps(dict(value), ensure_ascii=False, default=str)
+        # a provider (or a CLI tool printing its environment) may echo a key: never stored
+        data = redact_forms(
+            json.dumps(dict(value), ensure_ascii=False, default=str), secret_forms(secret_values())
+        )
         verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
         with self._lock:
             self._connect().execute(

@@ -32,10 +32,16 @@ BUILTIN_PATTERNS: dict[str, str] = {
 }
 
 
+#: Bounds on numbers a spec gives: a call times out within a day; compute costs at most
+#: $10,000 an hour (anything larger is a typo that would make every cost unreadable).
+MAX_TIMEOUT_S = 86_400.0
+MAX_HOURLY_USD = 10_000.0
+
+
 class Profile(BaseModel):
     """How an executor turns a request into a prompt, and its generation settings."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     mode: Literal["chat", "completion"] = "chat"
     system: str | None = None
@@ -74,18 +80,18 @@ class ExecutorBase(BaseModel):
     ``max_retries`` drive the policies that wrap every executor.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field(min_length=1)
     kind: str = Field(min_length=1)
     model: str | None = None
     role: str = ""
     capabilities: list[str] = Field(default_factory=list)
-    hourly_rate_usd: float = Field(default=0.0, ge=0.0)
+    hourly_rate_usd: float = Field(default=0.0, ge=0.0, le=MAX_HOURLY_USD)
     fallbacks: list[str] = Field(default_factory=list)
     concurrency: int | None = Field(default=None, gt=0)
     rpm: float | None = Field(default=None, gt=0)
-    timeout_s: float = Field(default=120.0, gt=0)
+    timeout_s: float = Field(default=120.0, gt=0, le=MAX_TIMEOUT_S)
     max_retries: int = Field(default=3, ge=0)
 
     @model_validator(mode="after")

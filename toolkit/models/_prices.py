@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from toolkit._errors import InputError, located
 from toolkit.models._litellm import import_litellm
@@ -100,19 +100,30 @@ class ModelSpec:
     mode: str | None = None
 
 
+#: The most a price may be, in USD per million tokens (list prices are far below it).
+MAX_PRICE_PER_MTOK = 10_000.0
+
+
 class _ModelEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    input_per_mtok: float = Field(ge=0.0)
-    output_per_mtok: float = Field(ge=0.0)
-    cache_read_per_mtok: float | None = Field(default=None, ge=0.0)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    input_per_mtok: float = Field(ge=0.0, le=MAX_PRICE_PER_MTOK)
+    output_per_mtok: float = Field(ge=0.0, le=MAX_PRICE_PER_MTOK)
+    cache_read_per_mtok: float | None = Field(default=None, ge=0.0, le=MAX_PRICE_PER_MTOK)
     context_window: int | None = Field(default=None, gt=0)
     capabilities: list[str] = Field(default_factory=list)
     provider: str | None = None
 
 
 class _PriceFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     models: dict[str, _ModelEntry] = Field(default_factory=dict)
+
+    @field_validator("models")
+    @classmethod
+    def _named(cls, models: dict[str, _ModelEntry]) -> dict[str, _ModelEntry]:
+        if any(not name.strip() for name in models):
+            raise ValueError('a model name is empty ([models.""]); write the model\'s name')
+        return models
 
 
 def _line_of(text: str, model: str) -> int | None:
@@ -166,7 +177,7 @@ class PriceTable:
             line = int(found_line.group(1)) if found_line else None
             raise InputError(located(shown, line, "prices", f"not valid TOML: {exc}")) from exc
         try:
-            parsed = _PriceFile.model_validate(raw)
+            parsed = _PriceFile.model_validate(raw, strict=True)
         except ValidationError as exc:
             problems = []
             for err in exc.errors():

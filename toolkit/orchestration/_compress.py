@@ -57,7 +57,7 @@ class CompressionConfig(BaseModel):
     server's context window (the spec's ``[local] n_ctx``).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     method: Literal["truncate", "summarise", "none"] = "truncate"
     ratio: float = Field(default=0.7, gt=0.0, le=1.0)

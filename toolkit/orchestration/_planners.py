@@ -105,7 +105,7 @@ class DataPlannerConfig(BaseModel):
     """``planner = {kind = "data", plan = {...}}``: one plan for every task; without ``plan``,
     each task's metadata ``plan`` (a mapping of the same form)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: Literal["data"] = "data"
     plan: Plan | None = None
@@ -197,7 +197,7 @@ class LLMPlannerConfig(BaseModel):
     the plan in its schema. ``choose_executors`` lets the plan name executors per step.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: Literal["llm"] = "llm"
     executor: str = Field(min_length=1)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit._errors import InputError, located
+from toolkit._errors import SURROGATE_PROBLEM, InputError, located, lone_surrogate_at
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -177,6 +177,9 @@ def read_jsonl(path: Path) -> Table:
             raise InputError(located(path, i, "line", f"invalid JSON: {exc.msg}")) from None
         if not isinstance(obj, dict):
             raise InputError(located(path, i, "line", "expected a JSON object"))
+        bad = lone_surrogate_at(obj)
+        if bad is not None:
+            raise InputError(located(path, i, bad, SURROGATE_PROBLEM))
         rows.append(obj)
         lines.append(i)
     if not rows:

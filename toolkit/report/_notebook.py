@@ -28,6 +28,7 @@ import numpy.typing as npt
 from toolkit._errors import InputError, located
 from toolkit._format import duration
 from toolkit.outcomes import LONG_FIELDS
+from toolkit.report._render import csv_cell
 from toolkit.signals import SIGNALS
 
 if TYPE_CHECKING:
@@ -950,16 +951,16 @@ def export_long_csv(
                 for j, executor in enumerate(matrix.executors):
                     w.writerow(
                         [
-                            str(matrix.task_ids[i]),
-                            text,
-                            str(matrix.category[i]),
-                            executor,
+                            csv_cell(str(matrix.task_ids[i])),
+                            csv_cell(text),
+                            csv_cell(str(matrix.category[i])),
+                            csv_cell(executor),
                             _cell(float(matrix.score[i, j])),
                             _cell(float(matrix.tokens_in[i, j])),
                             _cell(float(matrix.tokens_out[i, j])),
                             _cell(float(matrix.cost_usd[i, j])),
                             _cell(float(matrix.latency_s[i, j])),
-                            str(matrix.splits[i]),
+                            csv_cell(str(matrix.splits[i])),
                         ]
                     )
         os.replace(tmp, out)

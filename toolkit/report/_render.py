@@ -241,13 +241,16 @@ def _html_block(b: Block) -> str:
 
 
 def csv_cell(value: object) -> str:
-    """A CSV cell; text that a spreadsheet would run as a formula is prefixed with '."""
+    """A CSV cell a spreadsheet opens safely: a carriage return becomes a newline (a bare CR
+    splits rows in some readers), and text it would run as a formula (starting, after any
+    blanks, with ``= + - @``, or with a tab) is prefixed with ``'``."""
     if value is None:
         return ""
     if isinstance(value, float):
         return repr(value)
-    s = str(value)
-    if s and s[0] in "=+-@\t\r" and not _is_number(s):
+    s = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    lead = s.lstrip(" \n")
+    if s and (s[0] == "\t" or lead[:1] in ("=", "+", "-", "@")) and not _is_number(s):
         return "'" + s
     return s
 

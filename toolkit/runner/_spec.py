@@ -38,7 +38,7 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class TasksSection(_Section):
@@ -93,7 +93,7 @@ class RunSection(_Section):
 class Spec(BaseModel):
     """A validated benchmark spec. Build it with :func:`load_spec` or :meth:`from_mapping`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     name: str = Field(pattern=NAME_PATTERN)
     description: str = ""
@@ -391,7 +391,7 @@ def parse_executor_config(data: Mapping[str, Any]) -> ExecutorBase:
     if entry is None:
         raise InputError(REGISTRY.unknown("executor", kind, what="executor kind"))
     assert entry.config is not None
-    config: ExecutorBase = entry.config.model_validate(dict(data))
+    config: ExecutorBase = entry.config.model_validate(dict(data), strict=True)
     return config
 
 

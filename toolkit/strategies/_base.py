@@ -66,7 +66,7 @@ class ModelOverride(BaseModel):
     selects every task) and to ``executor`` (None: every LLM executor).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     model: str = Field(min_length=1)
     executor: str | None = None
@@ -211,7 +211,7 @@ class StrategyConfig(BaseModel):
     in :meth:`executor_refs`, so a spec can check them before anything runs.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: str
     name: str | None = Field(default=None, min_length=1)

@@ -37,7 +37,7 @@ from toolkit.tasks import Task
 class SharesFrom(BaseModel):
     """Where to copy the mix of calls from: a run directory and one of its strategies."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     run: str = Field(min_length=1)
     strategy: str = Field(min_length=1)

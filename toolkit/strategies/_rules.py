@@ -177,7 +177,7 @@ class RuleWhen(BaseModel):
     metadata keys of the same name; ``needs`` holds when the task needs every listed thing.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     category: list[str] | None = None
     task_type: list[str] | None = None
@@ -273,7 +273,7 @@ class Rule(BaseModel):
     """One rule: ``when`` its condition holds, ``executor`` (or the cheapest executor with
     ``capability``) answers."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     when: RuleWhen
     executor: str | None = Field(default=None, min_length=1)

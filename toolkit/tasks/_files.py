@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit._errors import located
+from toolkit._errors import SURROGATE_PROBLEM, located, lone_surrogate_at
 from toolkit.tasks._record import FIELDS, REQUIRED, field_label, json_type, show, unknown_field
 
 #: File name endings that hold tasks, mapped to their format.
@@ -196,6 +196,10 @@ def _read_jsonl(shown: str, text: str) -> Iterator[RawRecord | str]:
             value = parse_json(line)
         except ValueError as exc:
             yield located(shown, number, "record", str(exc))
+            continue
+        bad = lone_surrogate_at(value)
+        if bad is not None:
+            yield located(shown, number, bad, SURROGATE_PROBLEM)
             continue
         if not isinstance(value, dict):
             yield located(
