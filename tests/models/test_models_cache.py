@@ -184,3 +184,49 @@ def test_every_checkpoint_every_puts_folds_the_log_into_the_database(
     assert (tmp_path / "c.sqlite").stat().st_size > 8 * 1000
     assert len(cache) == 8
     cache.close()
+
+
+def _corrupt(path: Path) -> None:
+    """Overwrite a page in the middle of a cache file with 0xff bytes."""
+    data = bytearray(path.read_bytes())
+    data[4096 * 3 : 4096 * 4] = b"\xff" * 4096
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("command", [["cache", "stats"], ["cache", "clear"]])
+def test_a_corrupt_cache_is_moved_aside_with_a_warning(
+    command: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from toolkit.cli import main
+
+    path = tmp_path / "cache.sqlite"
+    cache = ResponseCache(path)
+    for i in range(300):
+        cache.put(f"k{i}", {"text": "x" * 500})
+    cache.close()
+    _corrupt(path)
+    monkeypatch.setenv("TOOLKIT_CACHE_DIR", str(tmp_path))
+    assert main(command) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err and "corrupt" in err and "Traceback" not in err
+    aside = [p.name for p in tmp_path.iterdir() if ".corrupt-" in p.name]
+    assert aside and path.is_file()
+    fresh = ResponseCache(path)
+    fresh.put("k", {"text": "y"})
+    assert fresh.get("k") == {"text": "y"}
+    fresh.close()
+
+
+def test_a_run_with_a_corrupt_cache_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "cache.sqlite"
+    path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 8000)  # a header, then garbage
+    cache = ResponseCache(path).open()
+    assert "corrupt" in capsys.readouterr().err
+    cache.put("k", {"text": "z"})
+    assert cache.get("k") == {"text": "z"}
+    cache.close()

@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 import threading
 import time
 import warnings
@@ -63,6 +64,13 @@ def default_cache_path(env: Mapping[str, str] | None = None) -> Path:
     return folder / CACHE_FILE
 
 
+def _check_integrity(conn: sqlite3.Connection) -> None:
+    """Raise sqlite3.DatabaseError unless SQLite's quick check finds the file sound."""
+    rows = conn.execute("PRAGMA quick_check").fetchall()
+    if [r[0] for r in rows] != ["ok"]:
+        raise sqlite3.DatabaseError("integrity check: " + "; ".join(str(r[0]) for r in rows[:3]))
+
+
 class ResponseCache:
     """A key -> JSON-object store of successful executor calls."""
 
@@ -71,6 +79,7 @@ class ResponseCache:
         self._busy_timeout_s = busy_timeout_s
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._moved_aside = False
         self._pid = 0
         self._puts = 0
         self._checkpointer: threading.Thread | None = None
@@ -104,6 +113,7 @@ class ResponseCache:
                 conn.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
                 conn.execute("PRAGMA wal_autocheckpoint=0")  # done in the background (put)
                 conn.execute(_SCHEMA)
+                _check_integrity(conn)
                 break
             except sqlite3.OperationalError as exc:
                 # two processes creating the file at once: the loser retries
@@ -111,14 +121,38 @@ class ResponseCache:
                     raise InputError(f"{self.path}: cache: cannot open: {exc}") from exc
                 time.sleep(0.05)
             except sqlite3.DatabaseError as exc:
-                raise InputError(
-                    f"{self.path}: cache: not a usable SQLite file ({exc}); "
-                    "move it away or run `toolkit cache clear`"
-                ) from exc
+                with contextlib.suppress(NameError, sqlite3.Error):
+                    conn.close()
+                if self._moved_aside:
+                    raise InputError(f"{self.path}: cache: cannot open: {exc}") from exc
+                self._move_aside(str(exc))
         if self._pid != os.getpid():  # a forked child: the parent's thread is not ours
             self._checkpointer, self._puts = None, 0
         self._conn, self._pid = conn, os.getpid()
         return conn
+
+    def _move_aside(self, why: str) -> None:
+        """Move a corrupt cache file (and its WAL) aside, say so on stderr, and let the next
+        connect start an empty one: a cache only saves money, it never holds a result."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(f"{self.path}{suffix}")
+            if src.exists():
+                try:
+                    os.replace(src, f"{aside}{suffix}")
+                except OSError as exc:
+                    raise InputError(
+                        f"{self.path}: cache: corrupt ({why}) and cannot be moved aside: "
+                        f"{exc.strerror}; delete it, or set {CACHE_DIR_ENV} to another folder"
+                    ) from exc
+        self._moved_aside = True
+        print(
+            f"warning: {self.path}: the response cache was corrupt ({why}); moved it to "
+            f"{aside} and started an empty one (calls it held will be made again)",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def close(self) -> None:
         """Close this process's connection (reopened on next use)."""
@@ -278,6 +312,13 @@ class ResponseCache:
             "oldest": span[0],
             "newest": span[1],
         }
+
+    def open(self) -> ResponseCache:
+        """Open the file now, moving a corrupt one aside (see :meth:`_move_aside`), so that a
+        cache that cannot be used is an error before a run writes anything."""
+        with self._lock:
+            self._connect()
+        return self
 
     def clear(self) -> int:
         """Delete every entry; returns how many there were."""

@@ -540,7 +540,7 @@ class _Runner:
         prices = PriceTable.load(spec.resolve(spec.prices.file) if spec.prices.file else None)
         cache = None
         if spec.cache.enabled:
-            cache = ResponseCache(spec.resolve(spec.cache.path) if spec.cache.path else None)
+            cache = ResponseCache(spec.resolve(spec.cache.path) if spec.cache.path else None).open()
         cap = self.plan.budget
         budget = Budget(None if cap is None else max(0.0, cap - self.previous_spent))
         ctx = ExecutionContext(
