@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import os
 import random
 from pathlib import Path
 
@@ -12,7 +13,10 @@ import pytest
 from toolkit._errors import InputError
 from toolkit._types import Call, Request
 from toolkit.models import ExecutionContext, ExecutorConfig, build_executors, fit_specialist
+from toolkit.models._specialist import SpecialistExecutor
 from toolkit.tasks._task import Task
+
+REPO = Path(__file__).resolve().parents[2]
 
 POSITIVE = ["wonderful", "excellent", "loved", "great", "delightful", "superb", "fantastic"]
 NEGATIVE = ["terrible", "awful", "hated", "boring", "dreadful", "poor", "disappointing"]
@@ -109,3 +113,83 @@ def test_missing_model_file_fails_at_build(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="no such file"):
         build_executors([config], ExecutionContext())
+
+
+@pytest.mark.parametrize(
+    ("label", "categories"), [("target", ["sentiment", "topic"]), ("category", [])]
+)
+def test_the_safe_archive_predicts_what_the_fitted_pipeline_predicts(
+    label: str, categories: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import toolkit.models._specialist as specialist
+    from toolkit.models._specialist_file import is_archive, load_archive, save_archive
+    from toolkit.tasks import load_tasks
+
+    fitted: list[object] = []
+
+    def keep(pipe: object, meta: dict[str, object], path: Path) -> Path:
+        fitted.append(pipe)
+        return save_archive(pipe, meta, path)
+
+    monkeypatch.setattr(specialist, "save_archive", keep)
+    tasks = load_tasks(REPO / "data" / "tasks" / "lab")
+    out = fit_specialist(tasks, categories, tmp_path / "s.joblib", label=label)  # type: ignore[arg-type]
+    assert is_archive(out)  # whatever the name, the content is the safe archive
+    texts = [t.input for t in tasks] + ["", "!!!", "zzzz unseen words only"]
+    want = [str(y) for y in fitted[0].predict(texts)]  # type: ignore[attr-defined]
+    assert load_archive(out, str(out)).predict(texts) == want
+
+
+def test_a_pickle_specialist_is_refused_without_the_opt_in_and_never_loaded(
+    tmp_path: Path,
+) -> None:
+    import pickle
+
+    marker = tmp_path / "ran"
+    evil = tmp_path / "evil.joblib"
+
+    class Boom:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, (f"touch {marker}",))
+
+    evil.write_bytes(pickle.dumps({"format": "toolkit-specialist", "x": Boom()}))
+    config = ExecutorConfig(name="s", kind="specialist", model_path=str(evil))
+    executor = SpecialistExecutor(config)
+    with pytest.raises(InputError, match="allow_pickle = true"):
+        executor.load()
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("opt_in", [False, True])
+def test_a_crafted_pickle_in_a_spec_does_nothing_on_a_dry_run(
+    opt_in: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pickle
+
+    from toolkit.cli import main
+
+    marker = tmp_path / "ran"
+
+    class Boom:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, (f"touch {marker}",))
+
+    (tmp_path / "evil.joblib").write_bytes(
+        pickle.dumps({"format": "toolkit-specialist", "x": Boom()})
+    )
+    (tmp_path / "tasks.jsonl").write_text(
+        '{"id": "t1", "input": "good", "target": "positive", "category": "sentiment"}\n'
+    )
+    (tmp_path / "spec.toml").write_text(
+        'name = "evil"\n[tasks]\npaths = ["tasks.jsonl"]\n[[executors]]\nname = "s"\n'
+        f'kind = "specialist"\nmodel_path = "evil.joblib"\nallow_pickle = {str(opt_in).lower()}\n'
+        '[[strategies]]\nkind = "single"\nexecutor = "s"\n'
+    )
+    code = main(["run", str(tmp_path / "spec.toml"), "--dry-run"])
+    assert not marker.exists()
+    if opt_in:
+        assert code == 0
+    else:
+        assert code == 2 and "allow_pickle = true" in capsys.readouterr().err
+        assert main(["run", str(tmp_path / "spec.toml"), "--out", str(tmp_path / "run")]) == 2
+        assert not marker.exists() and not (tmp_path / "run").exists()

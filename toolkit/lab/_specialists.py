@@ -60,7 +60,7 @@ def prepare_lab(spec: str | Path, *, refit: bool = False) -> list[Path]:
     categories its executor lists (every category when it lists none). Returns the files
     written, in the spec's order (empty when every one was there and ``refit`` is False).
     """
-    from toolkit.models import fit_specialist
+    from toolkit.models import fit_specialist, is_specialist_archive
 
     spec_path = Path(spec)
     try:
@@ -77,7 +77,11 @@ def prepare_lab(spec: str | Path, *, refit: bool = False) -> list[Path]:
             path = Path(raw).expanduser()
             path = (path if path.is_absolute() else base / path).resolve()
             cats = ex.get("categories")
-            if refit or not path.is_file():
+            # an old pickle (no opt-in) is refitted as a safe archive, like a missing file
+            stale = (
+                path.is_file() and not ex.get("allow_pickle") and not is_specialist_archive(path)
+            )
+            if refit or not path.is_file() or stale:
                 todo.append((path, [str(c) for c in cats] if isinstance(cats, list) else []))
     if not todo:
         return []

@@ -34,6 +34,7 @@ from toolkit.models._local_server import LocalServer, gemma_path, local_server_a
 from toolkit.models._policies import PolicyExecutor
 from toolkit.models._prices import ModelPrice, ModelSpec, PriceTable, UnpricedModelError, model_spec
 from toolkit.models._specialist import SpecialistExecutor, fit_specialist
+from toolkit.models._specialist_file import is_archive as is_specialist_archive
 from toolkit.models._tool import ToolExecutor, solve_arithmetic
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "fit_specialist",
     "gemma_path",
     "import_litellm",
+    "is_specialist_archive",
     "litellm_version",
     "local_models",
     "local_server_available",

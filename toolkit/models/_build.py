@@ -187,12 +187,14 @@ def tool_executor(c: ExecutorConfig, *, context: BuildContext) -> Executor:
 
 @executor("specialist", config=ExecutorConfig, own_policies=True)
 def specialist_executor(c: ExecutorConfig, *, context: BuildContext) -> Executor:
-    """A scikit-learn text classifier loaded from a joblib file."""
+    """A TF-IDF text classifier read from its safe archive (a pickle only with the opt-in)."""
     spec = SpecialistExecutor(c, context.ctx.on_call)
-    # a missing or foreign file is an input error now, not mid-run (a dry run plans its
-    # calls, free, without the model)
-    if not context.ctx.plan_only or spec.path.is_file():
+    # a missing or foreign file is an input error now, not mid-run; a dry run plans its
+    # calls, free, and never loads a model file (it only refuses a pickle without opt-in)
+    if not context.ctx.plan_only:
         spec.load()
+    elif spec.path.is_file():
+        spec.check_file()
     return spec
 
 

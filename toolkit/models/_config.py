@@ -132,6 +132,7 @@ class ExecutorConfig(ExecutorBase):
     pattern: str | None = None
     categories: list[str] = Field(default_factory=list)
     model_path: str | None = None
+    allow_pickle: bool = False
 
     @model_validator(mode="after")
     def _check_kind(self) -> ExecutorConfig:
@@ -156,7 +157,7 @@ class ExecutorConfig(ExecutorBase):
                     raise ValueError(f"pattern is not a valid regular expression: {exc}") from exc
         if self.kind == "specialist" and not self.model_path:
             raise ValueError(
-                "kind 'specialist' needs model_path, a joblib file made by "
+                "kind 'specialist' needs model_path, a file made by `toolkit fit-specialist` or "
                 "toolkit.models.fit_specialist"
             )
         return self

@@ -1,7 +1,8 @@
 """The specialist executor: a small trained model for one narrow job.
 
 A scikit-learn pipeline (TF-IDF features + logistic regression) is fitted on a task set's
-train split and saved with joblib. Two labels are possible:
+train split and saved as a safe archive (:mod:`toolkit.models._specialist_file`: arrays and
+JSON, read without running code). Two labels are possible:
 
 - ``label="target"`` (default): it solves classification tasks, mapping a task's input to its
   target label (e.g. a sentiment). It answers requests of its categories and declines the rest.
@@ -15,15 +16,15 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from toolkit._errors import InputError, MissingDependency
+from toolkit._errors import InputError, MissingDependency, located
 from toolkit._types import Call, Request
 from toolkit.models._config import ExecutorConfig
 from toolkit.models._failures import ExecutorError
+from toolkit.models._specialist_file import is_archive, load_archive, save_archive
 from toolkit.models._tool import InProcessExecutor
 from toolkit.tasks import Task
 
 FORMAT = "toolkit-specialist"
-FORMAT_VERSION = 1
 
 
 def _sklearn() -> Any:
@@ -50,11 +51,10 @@ def fit_specialist(
     """Fit a TF-IDF + logistic-regression specialist on the ``split`` tasks and save it.
 
     ``categories`` limits the training tasks (and, for ``label="target"``, the requests it
-    answers); empty means all. Returns the joblib file written (``path``, or
-    ``specialist-<label>.joblib`` in the current folder).
+    answers); empty means all. Returns the archive written (``path``, or
+    ``specialist-<label>.npz`` in the current folder); whatever its name, the file is the
+    safe archive format.
     """
-    import joblib
-
     TfidfVectorizer, LogisticRegression, FeatureUnion, Pipeline = _sklearn()
     chosen = set(categories)
     texts: list[str] = []
@@ -101,22 +101,15 @@ def fit_specialist(
         ]
     )
     pipe.fit(texts, labels)
-    out = Path(path) if path is not None else Path(f"specialist-{label}.joblib")
+    out = Path(path) if path is not None else Path(f"specialist-{label}.npz")
     out.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(
-        {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "pipeline": pipe,
-            "label": label,
-            # the categories it answers (label "target"; empty: all) or predicts ("category")
-            "categories": classes if label == "category" else sorted(chosen),
-            "classes": classes,
-            "n_train": len(texts),
-        },
-        out,
-    )
-    return out
+    meta = {
+        "label": label,
+        # the categories it answers (label "target"; empty: all) or predicts ("category")
+        "categories": classes if label == "category" else sorted(chosen),
+        "n_train": len(texts),
+    }
+    return save_archive(pipe, meta, out)
 
 
 class SpecialistExecutor(InProcessExecutor):
@@ -131,22 +124,49 @@ class SpecialistExecutor(InProcessExecutor):
         self._loaded: dict[str, Any] | None = None
 
     def load(self) -> dict[str, Any]:
-        """The saved specialist (read once)."""
-        if self._loaded is None:
-            import joblib
+        """The saved specialist (read once): its metadata and, under ``model``, what predicts.
 
+        The safe archive is read without running code. A pickle (joblib) file runs code as it
+        loads, so it is read only when the executor sets ``allow_pickle = true``."""
+        if self._loaded is None:
             if not self.path.is_file():
                 raise InputError(
                     f"{self.path}: model_path: no such file (executor {self.name!r}); fit one "
                     "with `toolkit fit-specialist` (or toolkit.models.fit_specialist)"
                 )
-            data = joblib.load(self.path)
-            if not isinstance(data, dict) or data.get("format") != FORMAT:
-                raise ExecutorError(
-                    f"{self.path}: not a toolkit specialist file (executor {self.name!r})"
-                )
-            self._loaded = data
+            if is_archive(self.path):
+                model = load_archive(self.path, str(self.path))
+                self._loaded = {**model.meta, "model": model}
+            else:
+                self._loaded = self._load_pickle()
         return self._loaded
+
+    def check_file(self) -> None:
+        """Refuse a pickle file without ``allow_pickle``, without reading more than its first
+        bytes (what a dry run checks)."""
+        if not is_archive(self.path) and not self.config.allow_pickle:
+            self._load_pickle()  # raises before anything is unpickled
+
+    def _load_pickle(self) -> dict[str, Any]:
+        if not self.config.allow_pickle:
+            raise InputError(
+                located(
+                    self.path,
+                    None,
+                    "model_path",
+                    f"is a pickle (joblib) file, which runs code when it is loaded (executor "
+                    f"{self.name!r}); refit it with `toolkit fit-specialist` (a safe archive), "
+                    "or set allow_pickle = true on the executor if you made it yourself",
+                )
+            )
+        import joblib
+
+        data = joblib.load(self.path)
+        if not isinstance(data, dict) or data.get("format") != FORMAT or "pipeline" not in data:
+            raise ExecutorError(
+                f"{self.path}: not a toolkit specialist file (executor {self.name!r})"
+            )
+        return {**data, "model": data["pipeline"]}
 
     def answers(self, request: Request) -> bool:
         """True when this specialist answers ``request`` (its categories)."""
@@ -160,7 +180,7 @@ class SpecialistExecutor(InProcessExecutor):
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         """Predicted labels for ``texts``."""
-        return [str(y) for y in self.load()["pipeline"].predict(list(texts))]
+        return [str(y) for y in self.load()["model"].predict(list(texts))]
 
     def answer(self, request: Request) -> str | None:
         """The predicted label, or None when this specialist declines ``request``."""

@@ -409,6 +409,8 @@ def spec_digest(spec: Spec) -> str:
         ex.pop("api_base", None)
         ex.pop("concurrency", None)
         ex.pop("rpm", None)
+        if ex.get("allow_pickle") is False:
+            del ex["allow_pickle"]  # executors from before allow_pickle keep their digest
     text = json.dumps(data, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
