@@ -177,14 +177,15 @@ def audit(
     budget_usd: float,
 ) -> SoakResult:
     """Check the run directory against the server's request log (see the module docstring)."""
-    from toolkit.runs import read_calls, read_manifest, read_results
+    from toolkit.runs import RESULTS, ResultRecord, iter_records, read_calls, read_manifest
 
     violations: list[str] = []
     by_prompt: dict[str, list[ServedRequest]] = defaultdict(list)
     for req in requests:
         by_prompt[req.prompt].append(req)
     expected = {t["id"]: t for t in tasks}
-    results = read_results(run_dir)
+    # every line as written: read_results would drop an identical repeat, which is what we count
+    results = list(iter_records(Path(run_dir) / RESULTS, ResultRecord))
     calls = read_calls(run_dir)
     result_ids = Counter(r.task_id for r in results)
     call_ids = Counter(c.task_id for c in calls)

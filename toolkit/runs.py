@@ -396,6 +396,12 @@ def iter_records(path: str | Path, model: type[R]) -> Iterator[R]:
 
     A bad line anywhere else raises :class:`InputError` naming ``path:line`` and the field.
     """
+    for _, record in iter_numbered(path, model):
+        yield record
+
+
+def iter_numbered(path: str | Path, model: type[R]) -> Iterator[tuple[int, R]]:
+    """:func:`iter_records` with each record's line number."""
     p = Path(path)
     if not p.exists():
         return
@@ -408,7 +414,7 @@ def iter_records(path: str | Path, model: type[R]) -> Iterator[R]:
     for lineno, line in enumerate(body, start=1):
         if not line.strip():
             continue
-        yield _parse_line(p, lineno, line, model)
+        yield lineno, _parse_line(p, lineno, line, model)
 
 
 def _parse_line(p: Path, lineno: int, line: bytes, model: type[R]) -> R:
@@ -433,10 +439,38 @@ def read_calls(root: str | Path) -> list[CallRecord]:
 
 
 def read_results(root: str | Path) -> list[ResultRecord]:
-    """All result records of a run."""
+    """All result records of a run, one per task x strategy.
+
+    An identical repeat of a line is dropped; two lines for one task x strategy that differ
+    in answer, score, cost or error are an InputError naming both lines (which one is true
+    cannot be told)."""
     path = Path(root)
     _check_run_dir(path)
-    return list(iter_records(path / RESULTS, ResultRecord))
+    first: dict[tuple[str, str], tuple[int, ResultRecord]] = {}
+    out: list[ResultRecord] = []
+    for lineno, r in iter_numbered(path / RESULTS, ResultRecord):
+        key = (r.task_id, r.strategy)
+        if key not in first:
+            first[key] = (lineno, r)
+            out.append(r)
+            continue
+        line0, r0 = first[key]
+        if _outcome(r0) != _outcome(r):
+            raise InputError(
+                located(
+                    path / RESULTS,
+                    lineno,
+                    "task_id",
+                    f"task {r.task_id!r} x strategy {r.strategy!r} is recorded again with a "
+                    f"different outcome (first at line {line0}); keep the right line, delete "
+                    "the other",
+                )
+            )
+    return out
+
+
+def _outcome(r: ResultRecord) -> tuple[object, ...]:
+    return (r.answer, r.score, r.cost_usd, r.error)
 
 
 def _frame(records: list[Any], model: type[BaseModel]) -> pd.DataFrame:
