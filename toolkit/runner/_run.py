@@ -924,7 +924,7 @@ def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
 def _preflight(plan: _Plan, ctx: StrategyContext) -> None:
     """Price every model the planned calls may use (per-task overrides and the knob
     included), so an unpriced model is an input error before anything is written or paid."""
-    from toolkit.models import LLMExecutor, resolve_model
+    from toolkit.models import LLMExecutor, UnpricedModelError, resolve_model
 
     executors = ctx.executors
     seen: set[tuple[str, str | None, str]] = set()
@@ -937,7 +937,29 @@ def _preflight(plan: _Plan, ctx: StrategyContext) -> None:
             seen.add(key)
             ex = executors.get(planned.executor)
             if isinstance(ex, LLMExecutor):
-                ex.pricing(resolve_model(ex.config, req, ex.env))
+                try:
+                    ex.pricing(resolve_model(ex.config, req, ex.env))
+                except UnpricedModelError as exc:
+                    where = _override_source(plan.spec, task, planned.executor, req.model)
+                    raise type(exc)(exc.model, where) if where else exc from None
+
+
+def _override_source(spec: Spec, task: Task, executor: str, model: str | None) -> str:
+    """``path:line: field`` of the per-task model override that chose ``model`` for
+    ``executor`` on ``task`` ("" when no override did: the executor's own model or the knob)."""
+    from toolkit.models import task_model_override
+
+    if model is None:
+        return ""
+    if task_model_override(task.metadata, executor) == model:
+        field = (
+            "metadata.models" if isinstance(task.metadata.get("models"), dict) else "metadata.model"
+        )
+        return f"{task.source}:{task.line}: {field}" if task.source else f"task {task.id}: {field}"
+    for i, override in enumerate(spec.overrides):
+        if override.applies(task, executor) and override.model == model:
+            return f"{spec.where('overrides', i, 'model')}: overrides.{i}.model"
+    return ""
 
 
 def _check_api_keys(
