@@ -216,6 +216,9 @@ def read_json(path: Path) -> Table:
             ) from None
         if not isinstance(obj, dict):
             raise InputError(located(path, line, "item", "expected a JSON object"))
+        bad = lone_surrogate_at(obj)
+        if bad is not None:
+            raise InputError(located(path, line, bad, SURROGATE_PROBLEM))
         rows.append(obj)
         lines.append(line)
         pos = _skip_space(text, end)
