@@ -16,6 +16,7 @@ Providers and proxies sometimes echo a request's headers or URL in an error mess
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import re
@@ -122,6 +123,11 @@ def secret_forms(values: Iterable[str]) -> tuple[str, ...]:
 
     Compute once for text masked often (run files): see :func:`redact_forms`.
     """
+    return _forms(tuple(values))
+
+
+@functools.lru_cache(maxsize=32)
+def _forms(values: tuple[str, ...]) -> tuple[str, ...]:
     forms: set[str] = set()
     for value in values:
         raw = value.encode("utf-8")

@@ -6,12 +6,14 @@ import argparse
 import math
 
 
-def finite_float(text: str) -> float:
-    """A finite number (``inf`` and ``nan`` are refused with argparse's usual message)."""
+def finite_float(text: str, unit: str = "") -> float:
+    """A finite number (``inf`` and ``nan`` are refused with argparse's usual message);
+    ``unit`` names what it counts in the message (``"USD"``)."""
+    of = f" of {unit}" if unit else ""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number{of}, got {text!r}") from None
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a finite number{of}, got {text!r}")
     return value

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import math
 import shlex
 import sys
 from typing import Any
 
+from toolkit.cli._args import finite_float
+
 
 def _budget(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of USD, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number of USD, got {text!r}")
-    return value
+    return finite_float(text, "USD")
 
 
 def register(subparsers: Any) -> None:
