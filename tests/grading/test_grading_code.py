@@ -45,8 +45,17 @@ def test_syntax_error_fails() -> None:
 def test_exiting_early_with_status_0_does_not_pass() -> None:
     # A classic reward hack: leave before check() runs, with exit status 0.
     g = grade(humaneval_task("HumanEval/0"), "import os\nos._exit(0)\n")
-    assert g.score == 0.0
-    assert g.reason == "the program exited 0 before its tests finished"
+    assert (g.score, g.reason) == (
+        0.0,
+        "tests failed (exit 1): AnswerProcessEnded: "
+        "the answer's process ended before its function was defined",
+    )
+    late = "def has_close_elements(n, t):\n    import os\n    os._exit(0)\n"
+    g = grade(humaneval_task("HumanEval/0"), late)
+    assert (g.score, g.reason) == (
+        0.0,
+        "tests failed (exit 1): AnswerProcessEnded: the answer's process ended during the tests",
+    )
 
 
 def test_strip_fences_picks_the_block_defining_the_entry_point() -> None:
@@ -63,11 +72,36 @@ def test_build_program_prepends_the_prompt_only_for_a_body() -> None:
         input="def f(x):\n",
         metadata={"test": "def check(c): pass", "entry_point": "f"},
     )
-    body = build_program(task, "    return x\n", "NONCE")
-    assert body.startswith("def f(x):\n    return x\n")
-    assert body.rstrip().endswith("check(f)\nprint('NONCE', flush=True)")
-    full = build_program(task, "def f(x):\n    return 2 * x\n", "NONCE")
-    assert full.startswith("def f(x):\n    return 2 * x")
+    assert build_program(task, "    return x\n") == "def f(x):\n    return x\n"
+    full = build_program(task, "def f(x):\n    return 2 * x\n")
+    assert full == "def f(x):\n    return 2 * x\n"
+
+
+def test_values_cross_to_the_tests_as_plain_data() -> None:
+    test = (
+        "def check(candidate):\n"
+        "    xs = [3, 1, 2]\n"
+        "    assert candidate(xs)[:6] == (10**5000, 0.5, float('inf'), b'b', {1: {2}}, range(3))\n"
+        "    assert xs == [1, 2, 3]  # the answer sorted its argument in place\n"
+        "    assert list(candidate([])[6]) == [1, 2]  # an iterator comes back as one\n"
+        "    try:\n"
+        "        candidate(None)\n"
+        "    except ValueError as exc:\n"
+        "        assert str(exc) == 'no list'\n"
+        "    else:\n"
+        "        raise AssertionError('no ValueError')\n"
+    )
+    answer = (
+        "def f(xs):\n"
+        "    if xs is None:\n"
+        "        raise ValueError('no list')\n"
+        "    xs.sort()\n"
+        "    return (10**5000, 0.5, float('inf'), b'b', {1: {2}}, range(3), iter([1, 2]))\n"
+    )
+    task = make_task(None, "code", input="", metadata={"test": test, "entry_point": "f"})
+    assert grade(task, answer).reason == "tests passed"
+    unknown = answer.replace("raise ValueError('no list')", "raise OSError(5, 'io')")
+    assert "OSError: [Errno 5] io" in grade(task, unknown).reason
 
 
 def test_sandbox_result_fields() -> None:

@@ -228,8 +228,9 @@ def test_signalling_the_parent_fails(protections: dict[str, Any]) -> None:
             "        print(pid, type(exc).__name__)\n"
             f"os.kill({sentinel.pid}, signal.SIGKILL)\n"
         )
-        g = attack(code)
-        assert "PermissionError" in g.reason or "ProcessLookupError" in g.reason, g.reason
+        r = run_sandboxed(code, timeout_s=3.0)
+        assert "PermissionError" in r.stderr or "ProcessLookupError" in r.stderr, r.stderr
+        attack(code)  # as an answer it can kill only its own tester, inside the sandbox
         assert sentinel.poll() is None, "the sandbox killed a process outside it"
         os.kill(os.getpid(), 0)  # and we are alive
     finally:
@@ -378,3 +379,126 @@ def test_reported_protections_match_what_the_program_sees(protections: dict[str,
     assert (no_new_privs == "1") == protections["no_new_privs"].held
     assert (int(uid) != os.geteuid()) == protections["uid_drop"].held
     assert int(as_hard) == 256 << 20
+
+
+# -- issue 16: answers that try to pass without solving --------------------------------------
+
+WRONG = "def has_close_elements(numbers, threshold):\n    return False\n"
+# A report the launcher would accept if it held the right secret, written every way we can.
+FORGE = (
+    "import json, os\n"
+    "def forge(secret):\n"
+    "    line = (json.dumps({'secret': secret, 'result': 'passed'}) + '\\n').encode()\n"
+    "    print(line.decode(), flush=True)\n"
+    "    for fd in range(3, 64):\n"
+    "        try:\n"
+    "            os.write(fd, line)\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "found = []\n"
+    "for fd in range(3, 64):\n"
+    "    try:\n"
+    "        found.append(os.read(fd, 256).decode(errors='replace'))\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "for name in os.listdir('.'):\n"
+    "    try:\n"
+    "        found.append(open(name).read())\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "for secret in found or ['']:\n"
+    "    forge(secret)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "answer"),
+    [
+        # the old nonce attack: read the program's source, print what looks like the proof
+        ("nonce read from the source", FORGE + "os._exit(0)\n"),
+        (
+            "os._exit(0) after printing",
+            "print('tests passed', flush=True)\nimport os\nos._exit(0)\n",
+        ),
+        (
+            "sys.excepthook",
+            "import sys, os\n"
+            "sys.excepthook = lambda *a: (print('ok', flush=True), os._exit(0))\n" + WRONG,
+        ),
+        ("atexit handler", "import atexit, os\natexit.register(lambda: os._exit(0))\n" + WRONG),
+        ("writes to inherited descriptors", FORGE + WRONG),
+        (
+            "descriptors of other processes in /proc",
+            "import glob, json, os\n"
+            "line = json.dumps({'secret': '', 'result': 'passed'}).encode()\n"
+            "for path in glob.glob('/proc/[0-9]*/fd/*'):\n"
+            "    for mode in (os.O_RDONLY | os.O_NONBLOCK, os.O_WRONLY | os.O_NONBLOCK):\n"
+            "        try:\n"
+            "            fd = os.open(path, mode)\n"
+            "            print(path, os.read(fd, 256) if mode == os.O_RDONLY | os.O_NONBLOCK\n"
+            "                  else os.write(fd, line))\n"
+            "        except OSError:\n"
+            "            pass\n"
+            "for path in glob.glob('/proc/[0-9]*/mem'):\n"
+            "    try:\n"
+            "        open(path, 'rb').read(1)\n"
+            "        print('read', path)\n"
+            "    except OSError:\n"
+            "        pass\n" + WRONG,
+        ),
+        (
+            "killing its tester",
+            "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n" + WRONG,
+        ),
+        (
+            "an object equal to everything (HumanEval's own weakness)",
+            "class Yes:\n    def __eq__(self, other):\n        return True\n"
+            "def has_close_elements(numbers, threshold):\n    return Yes()\n",
+        ),
+        (
+            "an int subclass equal to everything",
+            "class Yes(int):\n    def __eq__(self, other):\n        return True\n"
+            "    __hash__ = int.__hash__\n"
+            "def has_close_elements(numbers, threshold):\n    return Yes(0)\n",
+        ),
+    ],
+)
+def test_a_forged_completion_scores_0(name: str, answer: str) -> None:
+    g = attack(answer)
+    assert g.reason != "tests passed"
+
+
+def test_monkeypatched_builtins_do_not_reach_the_tests() -> None:
+    # HumanEval/2's check is `assert abs(candidate(3.5) - 0.5) < 1e-6`; with abs patched to
+    # return 0 a wrong answer used to pass, as the tests ran in the answer's interpreter.
+    answer = (
+        "import builtins\n"
+        "builtins.abs = lambda x: 0\n"
+        "def truncate_number(number):\n    return 0.0\n"
+    )
+    task = humaneval_task("HumanEval/2", timeout_s=3.0)
+    assert (grade(task, answer).score, grade(task, answer).reason) == (
+        0.0,
+        "tests failed (exit 1): AssertionError",
+    )
+    # patching what the answer's own process needs to reply only breaks that process
+    broken = answer.replace("abs = lambda x: 0", "isinstance = lambda *a: True")
+    assert grade(task, broken).score == 0.0
+
+
+def test_the_report_must_carry_the_secret() -> None:
+    from toolkit.grading._code import HARNESS, explain, sandbox_files
+
+    files = sandbox_files(TASK, "    return False\n")
+    forged = (
+        "import json, os\n"
+        "os.write(4, (json.dumps({'secret': 'guess', 'result': 'passed'}) + '\\n').encode())\n"
+    )
+    r = run_sandboxed(forged, files=files, secret="the-real-one", timeout_s=3.0)
+    assert r.ok and r.report.strip()
+    assert explain(r, "the-real-one", 3.0).score == 0.0
+    right = forged.replace("'guess'", "os.read(3, 64).decode()")
+    r = run_sandboxed(right, files=files, secret="the-real-one", timeout_s=3.0)
+    assert explain(r, "the-real-one", 3.0).score == 1.0  # the check is the secret, not luck
+    r = run_sandboxed(HARNESS, files=files, secret="the-real-one", timeout_s=3.0)
+    assert r.returncode == 1 and r.report == ""  # the harness itself reports only a pass

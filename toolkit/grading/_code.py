@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
+import json
 import re
 import secrets
+from pathlib import Path
 
 from pydantic import Field
 
@@ -12,6 +15,9 @@ from toolkit.grading._graders import GraderArgs
 from toolkit.grading._sandbox import SandboxResult, arun_sandboxed
 from toolkit.registry import grader
 from toolkit.tasks import Task
+
+#: The program the sandbox runs for a code task (see ``_harness.py``).
+HARNESS = Path(__file__).with_name("_harness.py").read_text(encoding="utf-8")
 
 
 class CodeArgs(GraderArgs):
@@ -45,8 +51,8 @@ def strip_fences(answer: str, entry_point: str = "") -> str:
     return blocks[0][1]
 
 
-def build_program(task: Task, answer: str, nonce: str) -> str:
-    """The program to run: the solution, the task's tests, ``check(entry_point)``, a nonce.
+def build_program(task: Task, answer: str) -> str:
+    """The answer's program: the code in the answer, after the task's prompt when it is a body.
 
     When the answer does not define ``entry_point`` (a HumanEval-style body completion),
     the task's prompt (``task.input``) is put in front of it.
@@ -57,23 +63,54 @@ def build_program(task: Task, answer: str, nonce: str) -> str:
     if defines is None:
         prompt = task.input if task.input.endswith("\n") else task.input + "\n"
         code = prompt + code
-    return (
-        f"{code}\n\n\n{task.metadata['test']}\n\n\n"
-        f"check({entry_point})\n"
-        f"print({nonce!r}, flush=True)\n"
-    )
+    return code
+
+
+def _helpers(task: Task) -> str:
+    """The prompt, when it is Python: its helper functions are there for the tests to call."""
+    try:
+        compile(task.input, "prompt.py", "exec")
+    except (SyntaxError, ValueError):
+        return ""
+    return task.input
+
+
+def sandbox_files(task: Task, answer: str) -> dict[str, str]:
+    """The files beside the harness: the answer's program and the tests (``payload.json``)."""
+    payload = {
+        "entry_point": str(task.metadata["entry_point"]),
+        "helpers": _helpers(task),
+        "test": str(task.metadata["test"]),
+    }
+    return {"answer.py": build_program(task, answer), "payload.json": json.dumps(payload)}
 
 
 def _failure_line(stderr: str) -> str:
     lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
     if not lines:
         return "no error output"
-    last = lines[-1]
+    last = lines[-1].removeprefix("__main__.")
     return last if len(last) <= 160 else last[:157] + "..."
 
 
-def explain(result: SandboxResult, nonce: str, timeout_s: float) -> Grade:
-    """Turn a sandbox result into a grade with a short reason."""
+def _reported(report: str, secret: str) -> bool:
+    """Whether the harness's report says passed and carries the secret."""
+    try:
+        record = json.loads(report)
+    except json.JSONDecodeError:
+        return False
+    return (
+        isinstance(record, dict)
+        and hmac.compare_digest(str(record.get("secret", "")), secret)
+        and record.get("result") == "passed"
+    )
+
+
+def explain(result: SandboxResult, secret: str, timeout_s: float) -> Grade:
+    """Turn a sandbox result into a grade with a short reason.
+
+    1 only when the harness exited 0 and reported, with the secret, that ``check`` returned.
+    """
     if result.timed_out:
         return Grade(0.0, f"timeout after {timeout_s:g}s")
     if result.killed_reason and result.killed_reason.startswith("output over cap"):
@@ -86,8 +123,8 @@ def explain(result: SandboxResult, nonce: str, timeout_s: float) -> Grade:
         return Grade(
             0.0, f"tests failed (exit {result.returncode}): {_failure_line(result.stderr)}"
         )
-    if nonce not in result.stdout.splitlines()[-1:]:
-        return Grade(0.0, "the program exited 0 before its tests finished")
+    if not _reported(result.report.strip(), secret):
+        return Grade(0.0, "the program exited 0 without the harness's report that the tests passed")
     return Grade(1.0, "tests passed")
 
 
@@ -104,11 +141,15 @@ def _check_code(task: Task, args: CodeArgs) -> list[tuple[str, str]]:
 
 @grader("code", args=CodeArgs, needs_target=False, check=_check_code, cpu_bound=True)
 async def code(task: Task, answer: str, *, args: CodeArgs) -> Grade:
-    """Runs ``metadata.test`` and ``check(metadata.entry_point)`` on the answer in the sandbox."""
+    """Runs ``check(metadata.entry_point)`` from ``metadata.test`` against the answer, sandboxed."""
     for where, problem in _check_code(task, args):
         raise task_error(task, where, problem)
-    nonce = f"toolkit-tests-done-{secrets.token_hex(8)}"
+    secret = secrets.token_hex(16)
     result = await arun_sandboxed(
-        build_program(task, answer, nonce), timeout_s=args.timeout_s, memory_mb=args.memory_mb
+        HARNESS,
+        files=sandbox_files(task, answer),
+        secret=secret,
+        timeout_s=args.timeout_s,
+        memory_mb=args.memory_mb,
     )
-    return explain(result, nonce, args.timeout_s)
+    return explain(result, secret, args.timeout_s)

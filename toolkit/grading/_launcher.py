@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import re
@@ -181,8 +182,11 @@ def _mountpoints() -> list[tuple[str, int]]:
     return out
 
 
-def _private_fs(cfg: dict[str, Any], program: bytes, status: _Status, pid_ns: bool) -> str:
-    """Read-only view of every mount, a tmpfs ``/tmp`` holding the program; returns the cwd."""
+def _private_fs(
+    cfg: dict[str, Any], program: dict[str, bytes], status: _Status, pid_ns: bool
+) -> str:
+    """Read-only view of every mount, a tmpfs ``/tmp`` holding the program's files; returns
+    the cwd."""
     failed = []
     for point, flags in _mountpoints():
         try:
@@ -208,14 +212,15 @@ def _private_fs(cfg: dict[str, Any], program: bytes, status: _Status, pid_ns: bo
             proc = True
         except OSError as exc:
             failed.append(f"/proc (fresh for the PID namespace): {exc.strerror}")
-    path = os.path.join("/tmp", cfg["program_name"])
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        os.write(fd, program)
-    finally:
-        os.close(fd)
-    if cfg["uid"] is not None:
-        os.chown(path, cfg["uid"], cfg["gid"])
+    for name, data in program.items():
+        path = os.path.join("/tmp", name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        if cfg["uid"] is not None:
+            os.chown(path, cfg["uid"], cfg["gid"])
     status.send(stage="fs", read_only=not failed, failed=failed, fresh_proc=proc)
     return "/tmp"
 
@@ -263,12 +268,33 @@ def _exec_program(cfg: dict[str, Any], cwd: str, status: _Status, supervisor: in
             for k in cfg["limits"]
         },
     )
+    _give_program_fds(cfg, status)
     os.set_inheritable(status.fd, False)  # closed by execve; still open if execve fails
     env = dict(cfg["env"])
     env["HOME"] = cwd
     env["TMPDIR"] = cwd
-    argv = [cfg["python"], "-I", "-S", "-B", cfg["program_name"]]
+    argv = [cfg["python"], "-I", "-S", "-B", cfg["files"][0]]
     os.execve(cfg["python"], argv, env)
+
+
+def _close_program_fds(cfg: dict[str, Any]) -> None:
+    """Only the program keeps its descriptors (the secret, the report pipe)."""
+    for fd in cfg["program_fds"]:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def _give_program_fds(cfg: dict[str, Any], status: _Status) -> None:
+    """The program's descriptors as 3, 4, ... (inheritable); the status pipe moves above."""
+    above = 3 + len(cfg["program_fds"])  # below RLIMIT_NOFILE, which is already set
+    old_status = status.fd
+    status.fd = fcntl.fcntl(old_status, fcntl.F_DUPFD_CLOEXEC, above)
+    os.close(old_status)
+    moved = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, above) for fd in cfg["program_fds"]]
+    _close_program_fds(cfg)
+    for target, fd in enumerate(moved, start=3):
+        os.dup2(fd, target, inheritable=True)
+        os.close(fd)
 
 
 def _exit_record(wait_status: int) -> dict[str, int]:
@@ -279,8 +305,10 @@ def _exit_record(wait_status: int) -> dict[str, int]:
 
 def _child(cfg: dict[str, Any], held: dict[str, Any], status: _Status, supervisor: int) -> None:
     """The process inside the namespaces. Never returns."""
-    with open(cfg["program_path"], "rb") as fh:
-        program = fh.read()
+    program = {}
+    for name in cfg["files"]:
+        with open(os.path.join(cfg["workdir"], name), "rb") as fh:
+            program[name] = fh.read()
     cwd = cfg["workdir"]
     if held["mount"]:
         cwd = _private_fs(cfg, program, status, bool(held["pid"]))
@@ -298,6 +326,7 @@ def _child(cfg: dict[str, Any], held: dict[str, Any], status: _Status, superviso
             traceback.print_exc()
             status.send(stage="error", error=traceback.format_exc(limit=3))
         os._exit(126)
+    _close_program_fds(cfg)
     while True:
         try:
             got, wait_status = os.wait()
@@ -380,6 +409,7 @@ def main(argv: list[str]) -> int:
             traceback.print_exc()
             status.send(stage="error", error=traceback.format_exc(limit=3))
         os._exit(126)
+    _close_program_fds(cfg)
     try:
         _, wait_status = os.waitpid(pid, 0)
     except _Stop:

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -73,7 +73,8 @@ class SandboxResult:
 
     ``returncode`` is the exit status, negative for a signal (as in :mod:`subprocess`), and
     None when the sandbox killed the program (timeout, output cap). ``killed_reason`` says
-    why the program was stopped, if it was.
+    why the program was stopped, if it was. ``report`` is what the program wrote to
+    descriptor 4 (only with ``secret``; see :func:`arun_sandboxed`).
     """
 
     returncode: int | None
@@ -87,6 +88,7 @@ class SandboxResult:
     started_at: float = 0.0
     ended_at: float = 0.0
     output_truncated: bool = False
+    report: str = ""
 
     @property
     def ok(self) -> bool:
@@ -106,6 +108,8 @@ async def arun_sandboxed(
     max_procs: int = 16,
     python: str | None = None,
     namespaces: bool = True,
+    files: Mapping[str, str] | None = None,
+    secret: str | None = None,
 ) -> SandboxResult:
     """Run ``code`` with ``python -I -S -B`` in the sandbox.
 
@@ -116,17 +120,24 @@ async def arun_sandboxed(
     killed. ``python`` is the interpreter (default: this one, or as root the first of this
     one and the system's ``python3`` that the sandbox uid can run). ``namespaces=False``
     skips every namespace (no network, mount or PID isolation): for platforms where they
-    misbehave, and to test the fallback.
+    misbehave, and to test the fallback. ``files`` are more files (name: text) put beside the
+    program. With ``secret``, the program finds it on descriptor 3 (a pipe, at its end), and
+    what it writes to descriptor 4 comes back as ``report`` (at most 64 KiB).
     Raises :class:`SandboxError` when the platform is not Linux or the sandbox cannot start.
     """
     if not sys.platform.startswith("linux"):
         raise SandboxError(f"the code sandbox needs Linux; this is {sys.platform}")
     if timeout_s <= 0 or memory_mb <= 0 or output_cap_bytes <= 0 or disk_mb <= 0:
         raise SandboxError("timeout_s, memory_mb, output_cap_bytes and disk_mb must be positive")
+    for name in files or {}:
+        if name == "main.py" or name != os.path.basename(name) or name.startswith("."):
+            raise SandboxError(f"a sandbox file is a plain name other than main.py, not {name!r}")
     root = os.geteuid() == 0
     interpreter = python or await _choose_python(root)
     return await _run(
         code,
+        files=dict(files or {}),
+        secret=secret,
         python=interpreter,
         root=root,
         timeout_s=timeout_s,
@@ -389,10 +400,11 @@ class _Pipes:
         if not chunk:
             self._done(name)
             return
-        room = self.status_cap - len(self.data[name]) if name == "status" else self.cap - self.total
+        side = name in ("status", "report")
+        room = self.status_cap - len(self.data[name]) if side else self.cap - self.total
         kept = chunk[: max(room, 0)]
         self.data[name] += kept
-        if name != "status":
+        if not side:
             self.total += len(kept)
         if len(kept) < len(chunk):
             self.over.set()
@@ -460,6 +472,8 @@ def _remove_tree(path: str) -> None:
 async def _run(
     code: str,
     *,
+    files: dict[str, str] | None = None,
+    secret: str | None = None,
     python: str,
     root: bool,
     timeout_s: float,
@@ -476,17 +490,19 @@ async def _run(
     try:
         if slot is not None and await _reap_uid(slot.uid):
             raise SandboxError(f"processes of sandbox uid {slot.uid} survive SIGKILL")
-        program = os.path.join(workdir, "main.py")
-        with open(program, "w", encoding="utf-8") as fh:
-            fh.write(code)
+        names = ["main.py", *(files or {})]
+        for name, text in zip(names, [code, *(files or {}).values()], strict=True):
+            path = os.path.join(workdir, name)
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            if slot is not None:
+                os.chown(path, slot.uid, slot.gid)
         if slot is not None:
             os.chown(workdir, slot.uid, slot.gid)
-            os.chown(program, slot.uid, slot.gid)
         nproc = max_procs if root else max_procs + _own_process_count()
         cfg = {
             "python": python,
-            "program_path": program,
-            "program_name": "main.py",
+            "files": names,
             "workdir": workdir,
             "uid": slot.uid if slot else None,
             "gid": slot.gid if slot else None,
@@ -502,7 +518,9 @@ async def _run(
             },
             "env": {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
         }
-        return await _supervise(cfg, slot, timeout_s=timeout_s, output_cap_bytes=output_cap_bytes)
+        return await _supervise(
+            cfg, slot, timeout_s=timeout_s, output_cap_bytes=output_cap_bytes, secret=secret
+        )
     finally:
         try:
             await asyncio.to_thread(_remove_tree, workdir)
@@ -511,10 +529,33 @@ async def _run(
                 _release_slot(slot)
 
 
+def _program_pipes(secret: str | None) -> tuple[dict[str, int], list[int]]:
+    """With a secret: a pipe holding it (fd 3 in the program) and a report pipe (fd 4).
+
+    Returns the ends this process reads (``report``) and the ends the launcher passes on.
+    """
+    if secret is None:
+        return {}, []
+    secret_r, secret_w = os.pipe()
+    try:
+        os.write(secret_w, secret.encode())
+    finally:
+        os.close(secret_w)
+    report_r, report_w = os.pipe()
+    return {"report": report_r}, [secret_r, report_w]
+
+
 async def _supervise(
-    cfg: dict[str, Any], slot: _Slot | None, *, timeout_s: float, output_cap_bytes: int
+    cfg: dict[str, Any],
+    slot: _Slot | None,
+    *,
+    timeout_s: float,
+    output_cap_bytes: int,
+    secret: str | None = None,
 ) -> SandboxResult:
     status_r, status_w = os.pipe()
+    ours, theirs = _program_pipes(secret)
+    cfg = {**cfg, "program_fds": theirs}
     started_at = time.time()
     start = time.monotonic()
     try:
@@ -523,19 +564,26 @@ async def _supervise(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            pass_fds=(status_w,),
+            pass_fds=(status_w, *theirs),
             start_new_session=True,
             env={},
             cwd="/",
         )
     except BaseException:
-        os.close(status_r)
+        for fd in (status_r, *ours.values()):
+            os.close(fd)
         raise
     finally:
-        os.close(status_w)
+        for fd in (status_w, *theirs):
+            os.close(fd)
     assert proc.stdout is not None and proc.stderr is not None
     pipes = _Pipes(
-        {"stdout": proc.stdout.fileno(), "stderr": proc.stderr.fileno(), "status": status_r},
+        {
+            "stdout": proc.stdout.fileno(),
+            "stderr": proc.stderr.fileno(),
+            "status": status_r,
+            **ours,
+        },
         output_cap_bytes,
     )
     survivors = 0
@@ -571,7 +619,8 @@ async def _supervise(
         pipes.stop()
         proc.stdout.close()
         proc.stderr.close()
-        os.close(status_r)
+        for fd in (status_r, *ours.values()):
+            os.close(fd)
         if proc.returncode is None:
             _kill_group(proc.pid)
             proc.wait()
@@ -601,6 +650,7 @@ async def _supervise(
         started_at=started_at,
         ended_at=ended_at,
         output_truncated=over,
+        report=pipes.text("report") if ours else "",
     )
 
 
