@@ -502,3 +502,58 @@ def test_the_report_must_carry_the_secret() -> None:
     assert explain(r, "the-real-one", 3.0).score == 1.0  # the check is the secret, not luck
     r = run_sandboxed(HARNESS, files=files, secret="the-real-one", timeout_s=3.0)
     assert r.returncode == 1 and r.report == ""  # the harness itself reports only a pass
+
+
+def test_connecting_to_a_host_unix_socket_fails(protections: dict[str, Any]) -> None:
+    require(protections, "socket_families")
+    # a listener anyone may connect to, at a path the sandbox can see (its /tmp is private)
+    path = REPO / f".toolkit-test-{secrets.token_hex(4)}.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(path))
+        try:
+            os.chmod(path, 0o666)
+            server.listen(8)
+            code = (
+                "import socket\n"
+                "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+                f"s.connect({str(path)!r})\n"
+                "s.sendall(b'escaped')\n"
+            )
+            g = attack(code)
+            assert "PermissionError" in g.reason, g.reason
+            server.setblocking(False)
+            with pytest.raises(BlockingIOError):
+                server.accept()  # no connection ever arrived
+        finally:
+            path.unlink()
+
+
+def test_other_socket_families_and_io_uring_fail(protections: dict[str, Any]) -> None:
+    require(protections, "socket_families")
+    code = (
+        "import ctypes, socket\n"
+        "for family, kind in ((socket.AF_NETLINK, socket.SOCK_RAW), (40, socket.SOCK_STREAM),\n"
+        "                     (socket.AF_PACKET, socket.SOCK_RAW), (socket.AF_UNIX, 1)):\n"
+        "    try:\n"
+        "        socket.socket(family, kind)\n"
+        "        print(family, 'made')\n"
+        "    except PermissionError:\n"
+        "        print(family, 'refused')\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "params = ctypes.create_string_buffer(120)\n"
+        "print('io_uring', libc.syscall(425, 1, params), ctypes.get_errno())\n"
+        "a, b = socket.socketpair()  # what asyncio and multiprocessing need still works\n"
+        "a.sendall(b'x')\n"
+        "print('socketpair', b.recv(1))\n"
+    )
+    r = run_sandboxed(code)
+    assert r.ok, r.stderr
+    assert r.stdout.split("\n") == [
+        "16 refused",
+        "40 refused",
+        "17 refused",
+        "1 refused",
+        "io_uring -1 1",
+        "socketpair b'x'",
+        "",
+    ]

@@ -225,6 +225,69 @@ def _private_fs(
     return "/tmp"
 
 
+# seccomp: socket() only for AF_INET and AF_INET6 (no interface in the network namespace,
+# so they reach nothing); AF_UNIX (host sockets on the file system), AF_NETLINK, AF_VSOCK and
+# every other family fail with EPERM, and so does io_uring, which could create sockets too.
+_SECCOMP_ARCH = {  # machine: (AUDIT_ARCH_*, socket's syscall number)
+    "x86_64": (0xC000003E, 41),
+    "aarch64": (0xC00000B7, 198),
+}
+_IO_URING_SETUP = 425  # the same on both
+_AF_ALLOWED = (2, 10)  # AF_INET, AF_INET6
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
+_RET_KILL_PROCESS = 0x80000000
+_RET_EPERM = 0x00050000 | 1
+_RET_ALLOW = 0x7FFF0000
+_LD_ABS, _JEQ, _JGE, _RET = 0x20, 0x15, 0x35, 0x06
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_ushort),
+        ("jt", ctypes.c_ubyte),
+        ("jf", ctypes.c_ubyte),
+        ("k", ctypes.c_uint),
+    ]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def _socket_filter(arch: int, socket_nr: int) -> list[tuple[int, int, int, int]]:
+    """The BPF program; offsets into struct seccomp_data: nr 0, arch 4, args[0] 16."""
+    return [
+        (_LD_ABS, 0, 0, 4),
+        (_JEQ, 1, 0, arch),
+        (_RET, 0, 0, _RET_KILL_PROCESS),  # another ABI (e.g. i386 through int 0x80)
+        (_LD_ABS, 0, 0, 0),
+        (_JGE, 5, 0, 0x40000000),  # x32 system calls
+        (_JEQ, 4, 0, _IO_URING_SETUP),
+        (_JEQ, 0, 4, socket_nr),
+        (_LD_ABS, 0, 0, 16),
+        (_JEQ, 3, 0, _AF_ALLOWED[0]),
+        (_JEQ, 2, 0, _AF_ALLOWED[1]),
+        (_RET, 0, 0, _RET_EPERM),
+        (_RET, 0, 0, _RET_ALLOW),
+        (_RET, 0, 0, _RET_ALLOW),
+    ]
+
+
+def _limit_sockets() -> str | None:
+    """Install the socket filter; returns None, or why it could not be installed."""
+    arch = _SECCOMP_ARCH.get(os.uname().machine)
+    if arch is None:
+        return f"no seccomp filter for {os.uname().machine}"
+    program = _socket_filter(*arch)
+    filters = (_SockFilter * len(program))(*(_SockFilter(*op) for op in program))
+    prog = _SockFprog(len(program), filters)
+    rc = _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(prog), 0, 0)
+    if rc != 0:
+        return f"seccomp refused: {os.strerror(ctypes.get_errno())}"
+    return None
+
+
 def _set_limits(limits: dict[str, int]) -> None:
     for name, value in limits.items():
         res = getattr(resource, f"RLIMIT_{name.upper()}")
@@ -254,6 +317,7 @@ def _exec_program(cfg: dict[str, Any], cwd: str, status: _Status, supervisor: in
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
     except OSError:
         no_new_privs = False
+    sockets = _limit_sockets() if no_new_privs else "needs no_new_privs"
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != supervisor:
         os._exit(125)  # the supervisor died before the death signal was armed
@@ -263,6 +327,7 @@ def _exec_program(cfg: dict[str, Any], cwd: str, status: _Status, supervisor: in
         gid=os.getgid(),
         dropped=dropped,
         no_new_privs=no_new_privs,
+        sockets=sockets,
         limits={
             k: resource.getrlimit(getattr(resource, f"RLIMIT_{k.upper()}"))[0]
             for k in cfg["limits"]

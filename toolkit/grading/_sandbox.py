@@ -787,6 +787,14 @@ def _protections(records: list[dict[str, Any]], cfg: dict[str, Any]) -> tuple[Pr
             else "can read /proc/<pid>/environ of your processes",
         ),
         Protection(
+            "socket_families",
+            "program" in by_stage and prog.get("sockets") is None,
+            "only AF_INET and AF_INET6 sockets can be made (and reach nothing without a "
+            "network); Unix, netlink, vsock and every other family, and io_uring, fail with EPERM"
+            if "program" in by_stage and prog.get("sockets") is None
+            else f"any socket family can be made ({prog.get('sockets', 'unknown')})",
+        ),
+        Protection(
             "no_new_privs",
             bool(prog.get("no_new_privs")),
             "setuid binaries cannot raise its privileges",
