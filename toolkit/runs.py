@@ -4,9 +4,14 @@ A run directory holds:
 
 - ``manifest.json``: the spec, versions, prices used, start and end, status;
 - ``calls.jsonl``: one line per executor call;
-- ``results.jsonl``: one line per task x strategy.
+- ``results.jsonl``: one line per task x strategy;
+- ``intents.jsonl``: each provider call written down before it is sent (``sent``), when it
+  came back (``returned``), and each task x strategy whose calls reached ``calls.jsonl``
+  (``closed``). A call sent but never closed in its session was in flight at a kill, or lost
+  by a failure: :func:`possibly_billed_usd` counts it.
 
-Lines are appended and flushed one at a time. A reader ignores a torn last line (a crash
+Lines are appended and written to the OS one at a time. A write that fails (a full disk)
+raises :class:`RunFileError` naming the file; what was written stays readable and resumable. A reader ignores a torn last line (a crash
 mid-write); :class:`RunWriter` truncates it before appending again on resume.
 """
 
@@ -21,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from toolkit._errors import InputError, located
+from toolkit._errors import InputError, ToolkitError, located
 from toolkit._redact import redact_forms, secret_forms, secret_values
 from toolkit._types import Call, Trace
 
@@ -32,6 +37,19 @@ SCHEMA_VERSION: Literal[1] = 1
 MANIFEST = "manifest.json"
 CALLS = "calls.jsonl"
 RESULTS = "results.jsonl"
+INTENTS = "intents.jsonl"
+
+
+class RunFileError(ToolkitError):
+    """A run file could not be written (a full disk, a read-only folder): the run stops
+    cleanly and can be resumed once the cause is fixed. Exit code 1."""
+
+    def __init__(self, path: Path, exc: OSError) -> None:
+        self.path = path
+        super().__init__(
+            f"{path}: cannot write: {exc.strerror or exc}; the run stopped "
+            "(free space or fix the folder, then run again with --resume)"
+        )
 
 
 class _Record(BaseModel):
@@ -185,6 +203,42 @@ def sole_executor(record: ResultRecord) -> str | None:
     return None
 
 
+class IntentRecord(_Record):
+    """One line of ``intents.jsonl`` (see the module docstring)."""
+
+    event: Literal["sent", "returned", "closed"]
+    session: int
+    id: int = 0
+    task_id: str = ""
+    strategy: str = ""
+    step: str = ""
+    executor: str = ""
+    model: str = ""
+    reserved_usd: float = 0.0
+    cost_usd: float = 0.0
+    at: float = 0.0
+
+
+def possibly_billed_usd(root: str | Path) -> float:
+    """What calls sent but never recorded may have cost: each counts its cost when it came
+    back, else its reservation (its worst case)."""
+    sent: dict[tuple[int, int], IntentRecord] = {}
+    cost: dict[tuple[int, int], float] = {}
+    closed: set[tuple[int, str, str]] = set()
+    for r in iter_records(Path(root) / INTENTS, IntentRecord):
+        if r.event == "sent":
+            sent[(r.session, r.id)] = r
+        elif r.event == "returned":
+            cost[(r.session, r.id)] = r.cost_usd
+        else:
+            closed.add((r.session, r.task_id, r.strategy))
+    return sum(
+        cost.get(key, r.reserved_usd)
+        for key, r in sent.items()
+        if (r.session, r.task_id, r.strategy) not in closed
+    )
+
+
 class Session(BaseModel):
     """One ``toolkit run`` invocation on a run directory (the first, then each resume)."""
 
@@ -223,6 +277,7 @@ class Manifest(BaseModel):
     status: Literal["running", "done", "failed", "stopped_budget", "replay_miss"] = "running"
     budget_usd: float | None = None
     spent_usd: float = 0.0
+    possibly_billed_usd: float = 0.0
     spec_sha256: str | None = None
     local_hourly_rate_usd: float | None = None
     executor_hourly_rates_usd: dict[str, float] = Field(default_factory=dict)
@@ -262,19 +317,33 @@ def _truncate_torn_tail(path: Path) -> int:
 
 
 class _JsonlAppender:
-    """Appends one JSON line at a time and flushes it to the OS; secrets are masked."""
+    """Appends one JSON line at a time, unbuffered, straight to the OS; secrets are masked.
+
+    A write that fails leaves at most a torn last line (cut on resume) and nothing buffered
+    to reappear later; it raises :class:`RunFileError`.
+    """
 
     def __init__(self, path: Path, secrets: tuple[str, ...]) -> None:
-        _truncate_torn_tail(path)
-        self._fh = path.open("a", encoding="utf-8")
+        self.path = path
+        try:
+            _truncate_torn_tail(path)
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise RunFileError(path, exc) from exc
         self._secrets = secrets  # from secret_forms: escaped once, not per line
 
     def write(self, record: BaseModel) -> None:
-        self._fh.write(redact_forms(record.model_dump_json(), self._secrets) + "\n")
-        self._fh.flush()
+        data = (redact_forms(record.model_dump_json(), self._secrets) + "\n").encode()
+        try:
+            while data:
+                data = data[os.write(self._fd, data) :]
+        except OSError as exc:
+            raise RunFileError(self.path, exc) from exc
 
     def close(self) -> None:
-        self._fh.close()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 class RunWriter:
@@ -287,6 +356,7 @@ class RunWriter:
         self._secrets = secret_forms(secret_values())
         self._calls = _JsonlAppender(root / CALLS, self._secrets)
         self._results = _JsonlAppender(root / RESULTS, self._secrets)
+        self._intents = _JsonlAppender(root / INTENTS, self._secrets)
 
     @classmethod
     def create(cls, root: str | Path, manifest: Manifest) -> RunWriter:
@@ -297,9 +367,20 @@ class RunWriter:
                 f"{path}: run directory already exists; pass --resume to continue it "
                 "or choose another --out"
             )
-        path.mkdir(parents=True, exist_ok=True)
-        writer = cls(path, manifest)
-        writer.write_manifest()
+        made = not path.exists()
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            writer = cls(path, manifest)
+            writer.write_manifest()
+        except (OSError, RunFileError) as exc:
+            # nothing half-made is left: the folder is removed (or emptied, if it was there)
+            for name in (MANIFEST, MANIFEST + ".tmp", CALLS, RESULTS, INTENTS):
+                (path / name).unlink(missing_ok=True)
+            if made:
+                path.rmdir()
+            if isinstance(exc, RunFileError):
+                raise
+            raise RunFileError(Path(exc.filename or path), exc) from exc
         return writer
 
     @classmethod
@@ -317,8 +398,12 @@ class RunWriter:
         """Write the manifest atomically (temp file + rename)."""
         tmp = self.root / (MANIFEST + ".tmp")
         text = redact_forms(self.manifest.model_dump_json(indent=2), self._secrets)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, self.root / MANIFEST)
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, self.root / MANIFEST)
+        except OSError as exc:  # the manifest before stays whole
+            tmp.unlink(missing_ok=True)
+            raise RunFileError(self.root / MANIFEST, exc) from exc
 
     def add_call(self, record: CallRecord) -> None:
         """Append one call line."""
@@ -327,6 +412,10 @@ class RunWriter:
     def add_result(self, record: ResultRecord) -> None:
         """Append one result line."""
         self._results.write(record)
+
+    def add_intent(self, record: IntentRecord) -> None:
+        """Append one line to ``intents.jsonl``."""
+        self._intents.write(record)
 
     def finish(self, status: str = "done") -> None:
         """Close the files and record how the run ended."""
@@ -339,6 +428,7 @@ class RunWriter:
         """Close the line files."""
         self._calls.close()
         self._results.close()
+        self._intents.close()
 
 
 def _check_run_dir(root: Path) -> None:

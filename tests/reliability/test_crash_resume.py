@@ -36,7 +36,14 @@ from synthetic_runs import read_jsonl
 from toolkit.cli import main
 from toolkit.models import ResponseCache
 from toolkit.runner import run_spec
-from toolkit.runs import read_calls, read_manifest, read_results
+from toolkit.runs import (
+    IntentRecord,
+    iter_records,
+    possibly_billed_usd,
+    read_calls,
+    read_manifest,
+    read_results,
+)
 from toolkit.testing import FaultServer, ServedRequest
 
 pytestmark = pytest.mark.timeout(180)
@@ -141,6 +148,19 @@ def test_sigkill_at_a_random_point_then_resume_repeats_no_recorded_call(
         cache = ResponseCache(tmp_path / "cache.sqlite")
         cached_before = len(cache)
         cache.close()
+        # every request the provider saw was written down first; each answered one that
+        # never reached calls.jsonl is sent-but-not-closed, so counted as possibly billed
+        intents = list(iter_records(out / "intents.jsonl", IntentRecord))
+        closed = {i.task_id for i in intents if i.event == "closed"}
+        sent = {prompt_of[i.task_id] for i in intents if i.event == "sent"}
+        open_sent = {prompt_of[i.task_id] for i in intents if i.event == "sent"} - {
+            prompt_of[t] for t in closed
+        }
+        assert {r.prompt for r in before} <= sent
+        unrecorded = {r.prompt for r in before if r.answered} - {prompt_of[t] for t in recorded}
+        assert unrecorded <= open_sent
+        possibly = possibly_billed_usd(out)
+        assert (possibly > 0) == bool(open_sent)
         for name in ("calls.jsonl", "results.jsonl"):  # a crash mid-line, made by hand
             with (out / name).open("a", encoding="utf-8") as fh:
                 fh.write(TORN)
@@ -183,4 +203,5 @@ def test_sigkill_at_a_random_point_then_resume_repeats_no_recorded_call(
     assert Counter(c.task_id for c in calls) == Counter(t["id"] for t in tasks)
     assert _outcomes(out) == uninterrupted
     assert manifest.spent_usd == pytest.approx(sum(c.billed_usd for c in calls), abs=1e-12)
+    assert manifest.possibly_billed_usd == pytest.approx(possibly, abs=1e-12)
     assert json.loads((out / "manifest.json").read_text("utf-8"))["status"] == "done"

@@ -17,7 +17,7 @@ import pytest
 
 from toolkit.cli import main
 from toolkit.runner import run_spec
-from toolkit.runs import read_manifest
+from toolkit.runs import possibly_billed_usd, read_manifest
 from toolkit.testing import Fault, FaultServer, count_words
 
 if TYPE_CHECKING:
@@ -155,6 +155,61 @@ def test_budget_stop_exits_3_within_the_cap_and_resume_finishes(
         final = kit.read_jsonl(out / "results.jsonl")
         assert sorted(r["task_id"] for r in final) == sorted(t["id"] for t in tasks)
         assert read_manifest(out).status == "done"
+
+
+def test_calls_sent_but_never_recorded_are_possibly_billed_and_held_against_the_budget(
+    kit: Kit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tasks = kit.synthetic_tasks(24)
+    with FaultServer() as server:
+        spec = kit.write_spec(tmp_path, server.url, tasks=tasks, concurrency=8)
+        out = tmp_path / "run"
+        assert main(["run", str(spec), "--out", str(out), "--budget", "2.5e-4"]) == 3
+        # every request the provider saw was written down before it was sent, and came back
+        intents = kit.read_jsonl(out / "intents.jsonl")
+        sent = [i for i in intents if i["event"] == "sent"]
+        assert len(sent) == server.request_count > 0
+        assert all(i["reserved_usd"] > 0 for i in sent)
+        returned = {i["id"] for i in intents if i["event"] == "returned"}
+        assert returned == {i["id"] for i in sent}
+        assert possibly_billed_usd(out) == 0.0  # every pair's calls reached calls.jsonl
+        manifest = read_manifest(out)
+        assert manifest.possibly_billed_usd == 0.0
+        capsys.readouterr()
+
+        # a call in flight at a SIGKILL: written as sent, never as returned or recorded
+        # (this line is written by hand, as such a kill leaves it)
+        pending = next(t["id"] for t in tasks if t["id"] not in {i["task_id"] for i in sent})
+        with (out / "intents.jsonl").open("a", encoding="utf-8") as fh:
+            fh.write(
+                json.dumps(
+                    {
+                        "schema_version": 1,
+                        "event": "sent",
+                        "session": 1,
+                        "id": 999,
+                        "task_id": pending,
+                        "strategy": "single:model",
+                        "reserved_usd": 0.01,
+                    }
+                )
+                + "\n"
+            )
+        assert possibly_billed_usd(out) == pytest.approx(0.01)
+        # the budget counts it: $0.01 more than was spent leaves nothing for another call
+        made = server.request_count
+        cap = manifest.spent_usd + 0.01 + 1e-6
+        assert main(["run", str(spec), "--out", str(out), "--resume", "--budget", str(cap)]) == 3
+        assert server.request_count == made
+        line = capsys.readouterr().err.strip().splitlines()[-1]
+        assert "+ possibly billed $0.010000 of $" in line, line
+        assert read_manifest(out).possibly_billed_usd == pytest.approx(0.01)
+        # with room, the run finishes; the possibly billed call stays counted
+        assert main(["run", str(spec), "--out", str(out), "--resume", "--budget", "1"]) == 0
+        final = read_manifest(out)
+        assert final.status == "done" and final.possibly_billed_usd == pytest.approx(0.01)
+        calls = kit.read_jsonl(out / "calls.jsonl")
+        assert final.spent_usd == pytest.approx(sum(c["billed_usd"] for c in calls), abs=1e-12)
 
 
 def test_existing_out_dir_needs_resume(

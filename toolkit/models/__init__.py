@@ -4,7 +4,7 @@ cache and replay, the budget, and the local model server.
 Nothing heavy is imported here: litellm, scikit-learn and llama.cpp load on first use.
 """
 
-from toolkit.models._budget import Budget, Reservation
+from toolkit.models._budget import Budget, CallLedger, Reservation, Sending
 from toolkit.models._build import (
     BuildContext,
     ExecutionContext,
@@ -45,6 +45,7 @@ __all__ = [
     "RESOLVED_MODEL_ENV",
     "Budget",
     "BuildContext",
+    "CallLedger",
     "ExecutionContext",
     "ExecutorBase",
     "ExecutorConfig",
@@ -61,6 +62,7 @@ __all__ = [
     "ProviderError",
     "Reservation",
     "ResponseCache",
+    "Sending",
     "SpecialistExecutor",
     "ToolExecutor",
     "UnpricedModelError",

@@ -14,11 +14,37 @@ import asyncio
 import itertools
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 from toolkit._errors import BudgetExceeded, ToolkitError
 
 _EPS = 1e-12
 _POLL_S = 0.005
+
+
+@dataclass(frozen=True)
+class Sending:
+    """A provider call about to be sent, with what it holds of the budget (its worst case)."""
+
+    task_id: str
+    step: str
+    executor: str
+    model: str
+    reserved_usd: float
+
+
+class CallLedger(Protocol):
+    """Where a run writes each call down before it is sent, and its cost when it returns.
+
+    A call written as sent but never as returned was in flight at a kill: the provider may
+    have billed it, so the run counts its reservation as possibly billed.
+    """
+
+    def sending(self, call: Sending) -> int:
+        """Write ``call`` down (durably) before it is sent; returns its ticket."""
+
+    def returned(self, ticket: int, cost_usd: float) -> None:
+        """The call with ``ticket`` came back (answered or failed) and cost ``cost_usd``."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from itertools import pairwise
 from toolkit._errors import InputError, ToolkitError
 from toolkit._redact import register_config_secrets, register_secret
 from toolkit._types import Call, Executor, Request
-from toolkit.models._budget import Budget
+from toolkit.models._budget import Budget, CallLedger
 from toolkit.models._cache import ResponseCache
 from toolkit.models._config import ExecutorBase, ExecutorConfig
 from toolkit.models._failures import NeedsLocalServer, ProviderError
@@ -38,6 +38,8 @@ class ExecutionContext:
     budget: Budget | None = None
     default_concurrency: int = 8
     on_call: Callable[[Call], None] | None = None
+    #: where each provider call is written down before it is sent (a run's intents file)
+    ledger: CallLedger | None = None
     env: Mapping[str, str] | None = None
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0

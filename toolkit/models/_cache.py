@@ -83,6 +83,8 @@ class ResponseCache:
         self._pid = 0
         self._puts = 0
         self._checkpointer: threading.Thread | None = None
+        #: calls this process could not store (a full disk); warned once
+        self.unstored = 0
         # per event loop: key -> [lock, holders] of the calls in flight (single flight)
         self._flights: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, dict[str, list[Any]]
@@ -153,6 +155,17 @@ class ResponseCache:
             file=sys.stderr,
             flush=True,
         )
+
+    def _warn_unstored(self, exc: sqlite3.Error) -> None:
+        """Say once that a call could not be stored (a full disk): the run goes on."""
+        self.unstored += 1
+        if self.unstored == 1:
+            print(
+                f"warning: {self.path}: cache: cannot store calls ({exc}); the run goes on "
+                "and records them, but a resume or replay will make them again",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def close(self) -> None:
         """Close this process's connection (reopened on next use)."""
@@ -261,11 +274,16 @@ class ResponseCache:
         )
         verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
         with self._lock:
-            self._connect().execute(
-                f"{verb} INTO calls (key, executor, model, value, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (key, executor, model, data, time.time()),
-            )
+            try:
+                self._connect().execute(
+                    f"{verb} INTO calls (key, executor, model, value, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (key, executor, model, data, time.time()),
+                )
+            except sqlite3.Error as exc:
+                # a full disk must not lose a call that was paid: the caller still has it
+                self._warn_unstored(exc)
+                return
             self._puts += 1
             due = self._puts % CHECKPOINT_EVERY == 0
         if due:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit._errors import BudgetExceeded, ReplayMiss
 from toolkit._types import Call, Executor, Request
-from toolkit.models._budget import Reservation
+from toolkit.models._budget import CallLedger, Reservation, Sending
 from toolkit.models._cache import ResponseCache
 from toolkit.models._config import ExecutorConfig
 from toolkit.models._failures import NeedsLocalServer, ProviderError, classify
@@ -471,6 +471,29 @@ class LLMExecutor:
                 request, use_fallbacks, started_at, model, payload, settings, pricing, key
             )
 
+    def _write_intent(
+        self,
+        ledger: CallLedger,
+        request: Request,
+        model: str,
+        worst: float | None,
+        reservation: Reservation | None,
+    ) -> int:
+        """Write the call down before it is sent; if that fails, it is not sent."""
+        sending = Sending(
+            task_id=request.task_id,
+            step=request.step,
+            executor=self.name,
+            model=model,
+            reserved_usd=worst or 0.0,
+        )
+        try:
+            return ledger.sending(sending)
+        except BaseException:
+            if reservation is not None and self.ctx.budget is not None:
+                self.ctx.budget.release(reservation)
+            raise
+
     async def _answer(
         self,
         request: Request,
@@ -522,7 +545,8 @@ class LLMExecutor:
             # a cap it is worked out when a failure may have been billed (counting the prompt
             # tokens costs about as much as the rest of the toolkit's work on a call)
             capped = self.ctx.budget is not None and self.ctx.budget.cap_usd is not None
-            if capped and worst is None:
+            ledger = self.ctx.ledger  # a run writes each call down before it is sent
+            if (capped or ledger is not None) and worst is None:
                 worst = await self._worst_case(model, route, payload, settings, pricing)
             wait_from = time.monotonic()
             if self.rpm is not None:
@@ -539,6 +563,9 @@ class LLMExecutor:
                             raise
                         budget_error = exc
                         break
+                ticket = None
+                if ledger is not None:
+                    ticket = self._write_intent(ledger, request, model, worst, reservation)
                 began = time.monotonic()
                 tally.queue_s += began - wait_from
                 tally.attempts += 1
@@ -563,6 +590,8 @@ class LLMExecutor:
                 )
                 if reservation is not None and self.ctx.budget is not None:
                     self.ctx.budget.settle(reservation, cost)
+                if ledger is not None and ticket is not None:
+                    ledger.returned(ticket, cost)
                 tally.cost_usd += cost
                 if cache is not None:
                     cache.put(
@@ -589,6 +618,8 @@ class LLMExecutor:
             )
             if reservation is not None and self.ctx.budget is not None:
                 self.ctx.budget.settle(reservation, failed_cost)
+            if ledger is not None and ticket is not None:
+                ledger.returned(ticket, failed_cost)
             tally.cost_usd += failed_cost
             tally.errors.append(str(failure))
             if not failure.retryable or attempt_no == self.config.max_retries:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import contextvars
 import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -31,6 +33,7 @@ from toolkit._errors import BudgetExceeded, InputError, ReplayMiss, ToolkitError
 from toolkit._types import Call, Executor, Request, Trace
 from toolkit.runner._estimate import Estimator, PlanLine, with_task_model
 from toolkit.runner._spec import Spec, load_spec
+from toolkit.runs import RunFileError, possibly_billed_usd
 from toolkit.strategies import (
     RunInfo,
     Strategy,
@@ -41,7 +44,7 @@ from toolkit.strategies import (
 from toolkit.tasks import GraderRef, Task
 
 if TYPE_CHECKING:
-    from toolkit.models import Budget, PriceTable
+    from toolkit.models import Budget, PriceTable, Sending
     from toolkit.runs import RunWriter, Session
     from toolkit.tasks import TaskSet
 
@@ -83,6 +86,7 @@ class RunSummary:
     estimate_usd: float | None = None
     warnings: tuple[str, ...] = ()
     n_declined: int = 0
+    possibly_billed_usd: float = 0.0
 
     @property
     def exit_code(self) -> int:
@@ -107,7 +111,8 @@ class RunSummary:
             f"{self.n_errors} with errors"
             + (f", {self.n_declined} declined" if self.n_declined else "")
             + f", {self.n_calls} calls, "
-            f"spent ${self.spent_usd:.6f}{budget} (cost ${self.cost_usd:.6f}), "
+            f"spent ${self.spent_usd:.6f} + possibly billed ${self.possibly_billed_usd:.6f}"
+            f"{budget} (cost ${self.cost_usd:.6f}), "
             f"{self.elapsed_s:.1f} s"
         )
         if self.out is not None:
@@ -189,10 +194,10 @@ async def arun_spec(
     plan = _Plan.make(loaded, concurrency=concurrency, budget=budget)
     out_dir = _out_dir(loaded, out)
     done: set[tuple[str, str]] = set()
-    previous_spent = 0.0
+    previous_spent = previous_possibly = 0.0
     resuming = resume and (out_dir / "manifest.json").is_file()
     if resuming:
-        from toolkit.runs import done_keys, read_calls, read_manifest
+        from toolkit.runs import done_keys, possibly_billed_usd, read_calls, read_manifest
 
         manifest = read_manifest(out_dir)
         _check_same_spec(loaded, manifest.spec_sha256, out_dir)
@@ -200,6 +205,8 @@ async def arun_spec(
         # a killed session never wrote its spend to the manifest: the calls file has it
         recorded = sum(c.billed_usd for c in read_calls(out_dir))
         previous_spent = max(manifest.spent_usd, recorded)
+        # calls sent but never recorded (in flight at a kill): the provider may have billed them
+        previous_possibly = possibly_billed_usd(out_dir)
     elif out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise InputError(
             located(
@@ -217,6 +224,7 @@ async def arun_spec(
         done=done,
         resuming=resuming,
         previous_spent=previous_spent,
+        previous_possibly=previous_possibly,
         replay=replay,
         progress=progress,
         started=started,
@@ -487,6 +495,65 @@ class _Recording:
         return call
 
 
+#: the (task, strategy) pair whose calls are being made (set per worker, see _one)
+_PAIR: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar(
+    "toolkit_pair", default=("", "")
+)
+
+
+class _IntentLog:
+    """The run's :class:`~toolkit.models.CallLedger`: ``intents.jsonl`` (see toolkit.runs)."""
+
+    def __init__(self, writer: RunWriter, session: int) -> None:
+        self.writer = writer
+        self.session = session
+        self._tickets = itertools.count(1)
+
+    def sending(self, call: Sending) -> int:
+        from toolkit.runs import IntentRecord
+
+        ticket = next(self._tickets)
+        task_id, strategy = _PAIR.get()
+        self.writer.add_intent(
+            IntentRecord(
+                event="sent",
+                session=self.session,
+                id=ticket,
+                task_id=task_id or call.task_id,
+                strategy=strategy,
+                step=call.step,
+                executor=call.executor,
+                model=call.model,
+                reserved_usd=call.reserved_usd,
+                at=time.time(),
+            )
+        )
+        return ticket
+
+    def returned(self, ticket: int, cost_usd: float) -> None:
+        from toolkit.runs import IntentRecord
+
+        self.writer.add_intent(
+            IntentRecord(
+                event="returned", session=self.session, id=ticket, cost_usd=cost_usd, at=time.time()
+            )
+        )
+
+    def closed(self, task_id: str, strategy: str) -> None:
+        """Every call of this pair in this session is in ``calls.jsonl`` now."""
+        from toolkit.runs import IntentRecord
+
+        self.writer.add_intent(
+            IntentRecord(
+                event="closed",
+                session=self.session,
+                task_id=task_id,
+                strategy=strategy,
+                at=time.time(),
+            )
+        )
+
+
 @dataclass
 class _Counters:
     run: int = 0
@@ -508,6 +575,7 @@ class _Runner:
         resuming: bool,
         previous_spent: float,
         replay: bool,
+        previous_possibly: float = 0.0,
         progress: bool | None,
         started: float,
         on_stop: Callable[[RunSummary], None] | None = None,
@@ -519,6 +587,8 @@ class _Runner:
         self.done = done
         self.resuming = resuming
         self.previous_spent = previous_spent
+        self.previous_possibly = previous_possibly
+        self.possibly_billed = previous_possibly
         self.replay = replay
         self.progress = progress
         self.started = started
@@ -544,7 +614,8 @@ class _Runner:
         if spec.cache.enabled:
             cache = ResponseCache(spec.resolve(spec.cache.path) if spec.cache.path else None).open()
         cap = self.plan.budget
-        budget = Budget(None if cap is None else max(0.0, cap - self.previous_spent))
+        held = self.previous_spent + self.previous_possibly  # the budget counts both
+        budget = Budget(None if cap is None else max(0.0, cap - held))
         ctx = ExecutionContext(
             prices=prices,
             cache=cache,
@@ -570,6 +641,8 @@ class _Runner:
                 cache.close()
             raise
         self.writer = writer
+        self.intents = _IntentLog(writer, len(writer.manifest.sessions))
+        ctx.ledger = self.intents
         status: Status = "failed"
         message = ""
         try:
@@ -577,6 +650,8 @@ class _Runner:
                 attach_local_server(executors, local_url)
                 status = await self._execute(executors, budget)
                 message = self.counters.message
+        except RunFileError as exc:  # a full disk: stop cleanly, resumable (exit 1)
+            status, message = "failed", str(exc)
         except KeyboardInterrupt:
             message = "interrupted"
             raise
@@ -657,6 +732,9 @@ class _Runner:
         m = writer.manifest
         m.prices = {**m.prices, **prices.used()}
         m.spent_usd = self.previous_spent + budget.spent_usd
+        with contextlib.suppress(InputError):  # unreadable intents: the run's end is written
+            self.possibly_billed = possibly_billed_usd(self.out_dir)
+        m.possibly_billed_usd = self.possibly_billed
         if m.sessions:
             m.sessions[-1] = m.sessions[-1].model_copy(
                 update={
@@ -669,7 +747,10 @@ class _Runner:
                 }
             )
         m.message = message
-        writer.finish("failed" if status == "dry_run" else status)
+        try:
+            writer.finish("failed" if status == "dry_run" else status)
+        except RunFileError as exc:  # the manifest before stays whole: --resume reads it
+            self.counters.message = m.message = f"{message}; {exc}" if message else str(exc)
 
     @contextlib.contextmanager
     def _local_server(self) -> Iterator[str | None]:
@@ -730,6 +811,7 @@ class _Runner:
         writer: RunWriter,
         budget: Budget,
     ) -> None:
+        _PAIR.set((task.id, strategy.name))  # calls sent from here on are this pair's
         sink: list[Call] = []
         wrapped = {name: _Recording(ex, sink) for name, ex in executors.items()}
         sctx = dataclasses.replace(self.ctx, executors=wrapped)
@@ -742,12 +824,14 @@ class _Runner:
             # and the cache serves those calls again at no cost
             for call in _all_calls(trace, sink):
                 self._write_call(writer, call, strategy.name)
+            self.intents.closed(task.id, strategy.name)
             self._stop_for(exc)
             return
         for call in _all_calls(trace, sink):
             self._write_call(writer, call, strategy.name)
         for call in judge_calls:
             self._write_call(writer, call, strategy.name)
+        self.intents.closed(task.id, strategy.name)
         from toolkit.runs import ResultRecord
 
         config = self.plan.config_of(strategy)
@@ -818,6 +902,7 @@ class _Runner:
             n_errors=self.counters.errors,
             n_declined=self.counters.declined,
             spent_usd=self.previous_spent + budget.spent_usd,  # the whole run's, as the bar
+            possibly_billed_usd=self.possibly_billed,
             cost_usd=self.counters.cost,
             budget_usd=self.plan.budget,
             elapsed_s=time.time() - self.started,
