@@ -6,6 +6,7 @@ Exit codes (used by the CLI): 0 success, 1 internal error, 2 bad input,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -90,6 +91,14 @@ def lone_surrogate_at(value: object, path: str = "") -> str | None:
             if found is not None:
                 return found
     return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (for text a provider sent)."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 SURROGATE_PROBLEM = "holds a lone surrogate escape (such as \\udfff), which is not valid Unicode"

@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from toolkit._errors import InputError, ToolkitError, located
+from toolkit._errors import (
+    SURROGATE_PROBLEM,
+    InputError,
+    ToolkitError,
+    located,
+    lone_surrogate_at,
+)
 from toolkit._redact import redact_forms, secret_forms, secret_values
 from toolkit._types import Call, Trace
 
@@ -367,17 +373,22 @@ class RunWriter:
                 f"{path}: run directory already exists; pass --resume to continue it "
                 "or choose another --out"
             )
-        made = not path.exists()
+        made = [d for d in (path, *path.parents) if not d.exists()]
         try:
             path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a place no folder can be made (/proc, a read-only disk)
+            _remove_folders(made)
+            raise InputError(
+                located(path, None, "--out", f"cannot make the run folder: {exc.strerror or exc}")
+            ) from None
+        try:
             writer = cls(path, manifest)
             writer.write_manifest()
         except (OSError, RunFileError) as exc:
             # nothing half-made is left: the folder is removed (or emptied, if it was there)
             for name in (MANIFEST, MANIFEST + ".tmp", CALLS, RESULTS, INTENTS):
                 (path / name).unlink(missing_ok=True)
-            if made:
-                path.rmdir()
+            _remove_folders(made)
             if isinstance(exc, RunFileError):
                 raise
             raise RunFileError(Path(exc.filename or path), exc) from exc
@@ -429,6 +440,15 @@ class RunWriter:
         self._calls.close()
         self._results.close()
         self._intents.close()
+
+
+def _remove_folders(made: list[Path]) -> None:
+    """Remove the folders a failed start made (deepest first), if they are still empty."""
+    for folder in made:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _check_run_dir(root: Path) -> None:
@@ -518,6 +538,9 @@ def _parse_line(p: Path, lineno: int, line: bytes, model: type[R]) -> R:
         raise InputError(located(p, lineno, "line", f"invalid JSON: {exc.msg}")) from None
     if not isinstance(data, dict):
         raise InputError(located(p, lineno, "line", "expected a JSON object"))
+    bad = lone_surrogate_at(data)
+    if bad is not None:
+        raise InputError(located(p, lineno, bad, SURROGATE_PROBLEM))
     return _validate(data, model, p, lineno, "line")
 
 

@@ -138,6 +138,7 @@ def test_bad_input_gives_one_located_message_and_exit_2(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TOOLKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)  # a default output folder (runs/...) would land here
     if "make" in case:
         MAKERS[case["make"]](tmp_path)
     argv = [_expand(a, tmp_path) for a in case["argv"]]

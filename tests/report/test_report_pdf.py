@@ -33,3 +33,17 @@ def test_without_chromium_nothing_is_written(
     assert "--pdf" in err and "apt-get install chromium" in err and "Traceback" not in err
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".report")]
+
+
+def test_a_browser_that_fails_silently_is_named(
+    synthetic_run: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TOOLKIT_CHROMIUM", "/bin/false")
+    out = tmp_path / "report"
+    assert main(["report", str(synthetic_run), "--out", str(out), "--pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "/bin/false could not print the report (exit 1) and printed no error" in err, err
+    assert not out.exists()

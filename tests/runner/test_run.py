@@ -212,6 +212,17 @@ def test_calls_sent_but_never_recorded_are_possibly_billed_and_held_against_the_
         assert final.spent_usd == pytest.approx(sum(c["billed_usd"] for c in calls), abs=1e-12)
 
 
+def test_an_answer_holding_a_lone_surrogate_is_recorded(kit: Kit, tmp_path: Path) -> None:
+    # JSON may carry "\\udfff"; UTF-8 cannot: the paid answer is kept, with U+FFFD in its place
+    with FaultServer(answer_fn=lambda prompt: "caf\udfff") as server:
+        spec = kit.write_spec(tmp_path, server.url)
+        out = tmp_path / "run"
+        assert main(["run", str(spec), "--out", str(out), "--no-progress"]) == 0
+    calls = kit.read_jsonl(out / "calls.jsonl")
+    assert calls and all(c["text"] == "caf\ufffd" for c in calls)
+    assert main(["evaluate", str(out)]) == 0
+
+
 def test_existing_out_dir_needs_resume(
     kit: Kit, tmp_path: Path, server: FaultServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from toolkit._errors import BudgetExceeded, ReplayMiss
+from toolkit._errors import BudgetExceeded, ReplayMiss, scrub_surrogates
 from toolkit._types import Call, Executor, Request
 from toolkit.models._budget import CallLedger, Reservation, Sending
 from toolkit.models._cache import ResponseCache
@@ -68,7 +68,11 @@ _NOT_SENT = frozenset({"mode", "stream", "sample", "json_schema"})
 
 @dataclass(frozen=True)
 class Attempt:
-    """What one successful provider call returned."""
+    """What one successful provider call returned.
+
+    A lone surrogate escape in the text (JSON allows ``\\udfff``; UTF-8 cannot hold it) is
+    replaced by U+FFFD, so that the paid answer can always be recorded.
+    """
 
     text: str
     tokens_in: int
@@ -76,6 +80,9 @@ class Attempt:
     cache_read_tokens: int = 0
     reasoning_tokens: int = 0
     ttft_s: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", scrub_surrogates(self.text))
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,8 @@ def html_to_pdf(html: str, chromium: str | None = None, timeout_s: float = 120.0
         )
         if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
             tail = proc.stderr.strip().splitlines()[-3:]
+            said = ": " + " | ".join(tail) if tail else " and printed no error"
             raise InputError(
-                f"--pdf: {browser} could not print the report (exit {proc.returncode}): "
-                + " | ".join(tail)
+                f"--pdf: {browser} could not print the report (exit {proc.returncode}){said}"
             )
         return pdf.read_bytes()

@@ -388,10 +388,35 @@ def _plain(exc: BaseException) -> str:
     return text[1:-1] if isinstance(exc, KeyError) and text.startswith(("'", '"')) else text
 
 
+#: the longest file or folder name most file systems take (bytes)
+NAME_MAX = 255
+
+
 def _out_dir(spec: Spec, out: str | Path | None) -> Path:
     if out is not None:
-        return Path(out)
+        path = Path(out)
+        for part in path.parts:
+            if len(os.fsencode(part)) > NAME_MAX:
+                raise InputError(
+                    f"--out: a folder name of {len(os.fsencode(part))} bytes ({part[:40]}...) "
+                    f"is longer than file systems allow ({NAME_MAX})"
+                )
+        return path
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder = f"{spec.name}-{stamp}-99"
+    if len(os.fsencode(folder)) > NAME_MAX:
+        from toolkit.runner._toml_lines import key_lines, line_of
+
+        line = line_of(key_lines(spec.text), ("name",)) if spec.text else None
+        raise InputError(
+            located(
+                spec.source or "spec",
+                line,
+                "name",
+                f"is {len(os.fsencode(spec.name))} bytes: the run folder runs/<name>-<time> "
+                f"would be longer than file systems allow ({NAME_MAX}); shorten it or pass --out",
+            )
+        )
     base = Path("runs") / f"{spec.name}-{stamp}"
     path, n = base, 1
     while path.exists():
