@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from toolkit.cli import main
 from toolkit.outcomes import OutcomeMatrix, import_outcomes
 from toolkit.registry import BUILTINS
 
@@ -21,7 +23,17 @@ CASES = [
     ("routellm_mmlu", "routellm", [], 9, 2, "repeated prompts"),
     ("routerbench_zs_repeated_ids.csv", "routerbench", [], 4, 2, "merged 1 rows identical"),
     ("mt_bench/judgements.jsonl", "routellm-mtbench", ["--questions", Q_MT], 3, 2, "mean over"),
-    ("routerdc", "routerdc", ["--cost-axis", "strong-share"], 4, 3, "file name gives"),
+    (
+        "routerdc",
+        "routerdc",
+        [
+            "--cost-rank",
+            "mistralai/Mistral-7B-v0.1,meta-math/MetaMath-Mistral-7B,meta-llama/Meta-Llama-3-8B",
+        ],
+        4,
+        3,
+        "file name gives",
+    ),
     ("routerarena/cached_results", "routerarena", [], 3, 2, "inference_cost"),
     ("alpacaeval", "alpacaeval", [], 3, 2, "rounded 1 preferences"),
     ("zeroeval/gsm", "zeroeval", [], 3, 2, "numeric grader"),
@@ -163,9 +175,10 @@ def test_performance_only_file_rank_axis_and_stray_score_advice() -> None:
         "long",
         clip_scores=True,
         columns="score=meta.judge.score",
-        cost_axis="strong-share",
+        cost_axis="rank",
+        cost_rank="gpt-3.5-turbo,gpt-4o-mini,gpt-4o",
     )
-    assert nested.axis == "strong_share"
+    assert nested.axis == "rank"
 
 
 def test_rank_defaults_to_litellm_price_order() -> None:
@@ -198,7 +211,7 @@ def test_drop_incomplete_executors_and_auto(tmp_path: Path) -> None:
     ex = import_outcomes(f, "long", drop_incomplete="executors", cost_axis="strong-share")
     assert ex.executors == ("a", "b") and ex.n_tasks == 40
     auto = import_outcomes(
-        f, "long", drop_incomplete="auto", max_missing=0.6, cost_axis="strong-share"
+        f, "long", drop_incomplete="auto", max_missing=0.6, cost_rank="a,b,partial"
     )
     assert auto.executors == ("a", "b", "partial") and auto.n_tasks == 20
     assert any("dropped 1 of 4 executors" in n for n in auto.notes)
@@ -209,3 +222,45 @@ def test_usage_error_prints_the_commands_usage(cli: Cli) -> None:
     assert code == 2 and "usage: toolkit outcomes import" in err
     code, _, err = cli("evaluate", "--no-such-flag")
     assert code == 2 and "usage: toolkit evaluate" in err
+
+
+def test_strong_share_with_more_than_two_executors_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it would cost every executor but the strongest at 0 (issue 26, 1.4)
+    out = tmp_path / "m.parquet"
+    argv = ["outcomes", "import", str(PUB / "scores_only.json"), "--format", "long"]
+    code = main([*argv, "--clip-scores", "--cost-axis", "strong-share", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert "--cost-axis strong-share needs two executors" in err
+    assert "--cost-axis rank" in err and "--cost-axis tokens" in err
+    # an outcome file written before this rule: evaluate, tune and report refuse it
+    ok = import_outcomes(
+        PUB / "scores_only.json",
+        "long",
+        clip_scores=True,
+        cost_rank="gpt-3.5-turbo,gpt-4o-mini,gpt-4o",
+    )
+    old = tmp_path / "old.parquet"
+    replace(ok, cost_axis="strong_share", cost_rank=()).to_parquet(old)
+    for command in (
+        ["evaluate", str(old)],
+        [
+            "tune",
+            "--train",
+            str(old),
+            "--test",
+            str(old),
+            "--strategy",
+            "random",
+            "--strong-share",
+            "0.5",
+        ],
+        ["report", str(old), "--out", str(tmp_path / "r")],
+    ):
+        assert main(command) == 2, command
+        err = capsys.readouterr().err
+        assert f"{old}: cost_axis: strong_share needs two executors" in err, err
+        assert "--cost-axis rank" in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()

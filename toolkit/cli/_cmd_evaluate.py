@@ -136,6 +136,7 @@ def load_side(path: str, side: str) -> tuple[OutcomeMatrix, str]:
     from toolkit.outcomes import load_outcomes
 
     matrix = load_outcomes(path)
+    matrix.check_cost_axis(path)
     if {"train", "test"} <= set(matrix.split_names()):
         return matrix.split(side), f"{path}: its {side} split"
     return matrix, str(path)
@@ -152,6 +153,7 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError("give FILE, or --train and --test, not both")
     if args.file:
         matrix = load_outcomes(args.file)
+        matrix.check_cost_axis(args.file)
         train, test, how = split_outcomes(matrix, test_fraction=args.test_fraction, seed=args.seed)
         test_source = args.file
     elif args.train and args.test:

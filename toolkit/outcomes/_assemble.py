@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from toolkit._errors import InputError, located
-from toolkit.outcomes._matrix import OutcomeMatrix
+from toolkit.outcomes._matrix import OutcomeMatrix, strong_share_problem
 from toolkit.outcomes._options import COST_AXIS_FLAGS, ImportOptions
 
 if TYPE_CHECKING:
@@ -196,6 +196,8 @@ def _cost_axis(
         if flag
         else ", the default with " + ("more than two executors" if m > 2 else "two executors")
     )
+    if chosen == "strong-share" and m > 2:
+        raise InputError(f"--cost-axis strong-share {strong_share_problem(executors)}")
     if chosen == "strong-share":
         notes.append(
             "no cost and no tokens in the data: the cost axis is the share of calls to the strong "
@@ -241,7 +243,8 @@ def _rank(path: Path, opts: ImportOptions, executors: Sequence[str]) -> tuple[st
                 "the data has no cost or tokens, and the rank cost axis needs an order: "
                 f"{', '.join(unpriced)} have no price in litellm's cost map or --prices; pass "
                 "--cost-rank A,B,C (cheapest first) naming every executor: "
-                f"{', '.join(executors)}, or --cost-axis strong-share",
+                f"{', '.join(executors)}, or --cost-axis "
+                + ("tokens" if len(executors) > 2 else "tokens or strong-share"),
             )
         )
     return tuple(
@@ -272,7 +275,8 @@ def _estimate_tokens(path: Path, opts: ImportOptions, c: _Cells, notes: list[str
                 None,
                 "--cost-axis tokens",
                 "needs each executor's answer text to count output tokens, and these outcomes "
-                "have none; use --cost-axis rank or strong-share",
+                "have none; use --cost-axis rank"
+                + (" or strong-share" if len(executors) == 2 else ""),
             )
         )
     if not any(t for t in text):

@@ -37,6 +37,17 @@ def _str_array(values: Sequence[str] | npt.NDArray[Any]) -> StrArray:
     return arr
 
 
+def strong_share_problem(executors: Sequence[str]) -> str:
+    """Why the strong-share cost axis cannot serve ``executors`` (more than two)."""
+    names = ", ".join(executors[:6]) + (", ..." if len(executors) > 6 else "")
+    return (
+        f"needs two executors, a weak and a strong one, and these outcomes have "
+        f"{len(executors)} ({names}): it would cost every executor but the strongest at 0. "
+        "Use --cost-axis rank (price order, or --cost-rank A,B,C cheapest first) or "
+        "--cost-axis tokens (counted from the answers)"
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class OutcomeMatrix:
     """Outcomes over tasks x executors.
@@ -181,6 +192,21 @@ class OutcomeMatrix:
         if self.cost_axis:
             return self.cost_axis
         return "usd" if self.has_cost else "strong_share"
+
+    def check_cost_axis(self, source: str | Path) -> None:
+        """Refuse a strong-share cost axis over more than two executors (it would cost every
+        executor but the strongest at 0): an InputError naming ``source``."""
+        if self.axis == "strong_share" and self.n_executors > 2:
+            raise InputError(
+                located(
+                    source,
+                    None,
+                    "cost_axis",
+                    "strong_share "
+                    + strong_share_problem(self.executors)
+                    + "; import it again with one of those",
+                )
+            )
 
     def axis_cost(self) -> FloatArray | None:
         """Per-cell cost on the cost axis: dollars (``usd``, ``tokens``), each executor's

@@ -82,6 +82,7 @@ def load_inputs(path: str | Path, *, test_fraction: float = 0.3, seed: int = 0) 
     if p.is_dir():
         return _load_run(p, test_fraction=test_fraction, seed=seed)
     matrix = OutcomeMatrix.read(p)
+    matrix.check_cost_axis(p)
     train, test, how = split_outcomes(matrix, test_fraction=test_fraction, seed=seed)
     return ReportInputs(
         source=p,
@@ -102,6 +103,7 @@ def _load_run(root: Path, *, test_fraction: float, seed: int) -> ReportInputs:
 
     manifest = read_manifest(root)
     matrix = OutcomeMatrix.from_run(root)
+    matrix.check_cost_axis(root)
     train, test, how = split_outcomes(matrix, test_fraction=test_fraction, seed=seed)
     local_rate, rates = _hourly_rates(manifest)
     return ReportInputs(
