@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -264,3 +265,25 @@ def test_strong_share_with_more_than_two_executors_is_refused(
         assert f"{old}: cost_axis: strong_share needs two executors" in err, err
         assert "--cost-axis rank" in err and "Traceback" not in err
     assert not (tmp_path / "r").exists()
+
+
+def test_missing_cells_and_the_cost_axis_are_reported_in_one_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a ZeroEval-like folder: a third model answered 2 of the 3 questions; no costs anywhere
+    folder = tmp_path / "gsm"
+    folder.mkdir()
+    for f in (PUB / "zeroeval" / "gsm").iterdir():
+        (folder / f.name).write_text(f.read_text("utf-8"), encoding="utf-8")
+    rows = json.loads((folder / "Meta-Llama-3-8B-Instruct.json").read_text("utf-8"))
+    third = [{**r, "generator": "acme/model-x"} for r in rows[:2]]
+    (folder / "model-x.json").write_text(json.dumps(third), encoding="utf-8")
+    out = tmp_path / "m.parquet"
+    argv = ["outcomes", "import", str(folder), "--format", "zeroeval", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--drop-incomplete" in err and "--cost-rank" in err, err  # both, each with its flag
+    assert "Traceback" not in err and not out.exists()
+    # with both flags it imports
+    rank = "acme/model-x,meta-llama/Meta-Llama-3-8B-Instruct,mistralai/Mixtral-8x7B-Instruct-v0.1"
+    assert main([*argv, "--drop-incomplete", "--cost-rank", rank]) == 0, capsys.readouterr().err

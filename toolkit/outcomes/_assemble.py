@@ -101,12 +101,18 @@ def finish(
     if problems:
         mode = opts.drop_incomplete
         if not mode:
+            # all of an import's problems in one run: the cost axis as if the suggested
+            # --drop-incomplete were given (or, if it leaves nothing, its executors form)
+            for trial in (True, "executors"):
+                ex, tasks = _kept(miss, trial, opts.max_missing)
+                if ex.any() and tasks.any():
+                    problems += _cost_axis_problems(
+                        path, opts, executors, values, text, responses, ex, tasks
+                    )
+                    break
             raise InputError(problems[0], problems)
+        keep_ex, keep_tasks = _kept(miss, mode, opts.max_missing)
         share = miss.mean(axis=0) if n else np.zeros(m)
-        if mode == "executors":
-            keep_ex = np.asarray(~miss.any(axis=0), dtype=bool)
-        elif mode == "auto":
-            keep_ex = np.asarray(share <= opts.max_missing, dtype=bool)
         if not keep_ex.any():
             raise InputError(
                 located(
@@ -123,7 +129,6 @@ def finish(
                 f"dropped {int((~keep_ex).sum())} of {m} executors with missing cells "
                 f"(--drop-incomplete {mode}{why}): {gone}"
             )
-        keep_tasks = np.asarray(~miss[:, keep_ex].any(axis=1), dtype=bool)
         if not keep_tasks.all():
             notes.append(
                 f"dropped {int((~keep_tasks).sum())} of {n} tasks with missing cells "
@@ -301,6 +306,52 @@ def _estimate_tokens(path: Path, opts: ImportOptions, c: _Cells, notes: list[str
         f"none), priced per token ({price_sources(found)}); the cost axis is tokens "
         "(--cost-axis tokens)"
     )
+
+
+def _kept(
+    miss: npt.NDArray[np.bool_], mode: bool | str, max_missing: float
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """The executors and tasks ``--drop-incomplete MODE`` keeps, given the missing cells."""
+    n, m = miss.shape
+    keep_ex: npt.NDArray[np.bool_] = np.ones(m, dtype=bool)
+    if mode == "executors":
+        keep_ex = np.asarray(~miss.any(axis=0), dtype=bool)
+    elif mode == "auto":
+        share = miss.mean(axis=0) if n else np.zeros(m)
+        keep_ex = np.asarray(share <= max_missing, dtype=bool)
+    keep_tasks = np.asarray(~miss[:, keep_ex].any(axis=1), dtype=bool)
+    return keep_ex, keep_tasks
+
+
+def _cost_axis_problems(
+    path: Path,
+    opts: ImportOptions,
+    executors: Sequence[str],
+    values: Mapping[str, FloatArray],
+    text: StrArray,
+    responses: npt.NDArray[np.object_] | None,
+    keep_ex: npt.NDArray[np.bool_],
+    keep_tasks: npt.NDArray[np.bool_],
+) -> list[str]:
+    """What the cost axis would refuse on the kept cells (none: an empty list)."""
+    n, m = len(text), len(executors)
+    nan = np.full((n, m), np.nan)
+    cost, tin, tout = (
+        values.get(k, nan)[keep_tasks][:, keep_ex] for k in ("cost_usd", "tokens_in", "tokens_out")
+    )
+    cells = _Cells(
+        [e for e, k in zip(executors, keep_ex, strict=True) if k],
+        cost,
+        tin,
+        tout,
+        text[keep_tasks],
+        None if responses is None else responses[keep_tasks][:, keep_ex],
+    )
+    try:
+        _cost_axis(path, opts, cells, [])
+    except InputError as exc:
+        return exc.problems
+    return []
 
 
 def missing_cells(
