@@ -285,5 +285,53 @@ def test_missing_cells_and_the_cost_axis_are_reported_in_one_run(
     assert "--drop-incomplete" in err and "--cost-rank" in err, err  # both, each with its flag
     assert "Traceback" not in err and not out.exists()
     # with both flags it imports
-    rank = "acme/model-x,meta-llama/Meta-Llama-3-8B-Instruct,mistralai/Mixtral-8x7B-Instruct-v0.1"
+    rank = "model-x,Meta-Llama-3-8B-Instruct,Mixtral-8x7B-Instruct-v0.1"
     assert main([*argv, "--drop-incomplete", "--cost-rank", rank]) == 0, capsys.readouterr().err
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in src.iterdir():
+        (dst / f.name).write_bytes(f.read_bytes())
+    return dst
+
+
+def test_zeroeval_executors_are_file_names_so_one_generator_gives_two(tmp_path: Path) -> None:
+    folder = _copy(PUB / "zeroeval" / "gsm", tmp_path / "gsm")
+    # two runs of one generator (as DeepSeek-Coder-V2-0724.json and deepseek-coder.json)
+    rows = json.loads((folder / "Meta-Llama-3-8B-Instruct.json").read_text("utf-8"))
+    (folder / "llama-rerun.json").write_text(json.dumps(rows), encoding="utf-8")
+    rank = "Meta-Llama-3-8B-Instruct,llama-rerun,Mixtral-8x7B-Instruct-v0.1"
+    m = import_outcomes(folder, "zeroeval", cost_rank=rank)
+    assert m.executors == ("Meta-Llama-3-8B-Instruct", "Mixtral-8x7B-Instruct-v0.1", "llama-rerun")
+    assert m.n_tasks == 3
+
+
+def test_two_files_never_become_one_executor(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _copy(PUB / "routerarena" / "cached_results", tmp_path / "cached_results")
+    first = sorted(folder.iterdir())[0]
+    twin = folder / "zz-copy.jsonl"
+    twin.write_bytes(first.read_bytes())  # the same llm_selected in a second file
+    out = tmp_path / "m.parquet"
+    code = main(["outcomes", "import", str(folder), "--format", "routerarena", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert f"{twin}: model:" in err and f"is also the executor of {first}" in err, err
+
+
+def test_files_that_split_the_tasks_must_list_the_same_executors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _copy(PUB / "routerdc", tmp_path / "routerdc")
+    test_file = folder / "gsm8k-test.json"
+    rows = json.loads(test_file.read_text("utf-8"))
+    for r in rows:
+        r["scores"].pop("meta-llama/Meta-Llama-3-8B")
+    test_file.write_text(json.dumps(rows), encoding="utf-8")
+    out = tmp_path / "m.parquet"
+    code = main(["outcomes", "import", str(folder), "--format", "routerdc", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert f"{test_file}: executors: lacks meta-llama/Meta-Llama-3-8B" in err, err

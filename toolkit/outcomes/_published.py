@@ -60,6 +60,58 @@ def _with_scale(opts: ImportOptions, notes: list[str], what: str) -> ImportOptio
     return replace(opts, score_scale=JUDGE_SCALE)
 
 
+def _files_of(table: Table) -> list[Path]:
+    """The file each row came from."""
+    if table.origins is not None:
+        return [o[0] for o in table.origins]
+    return [table.path] * len(table.frame)
+
+
+def one_executor_per_file(table: Table, fmt: str) -> None:
+    """Where each file holds one executor, two files never become one executor: a name that
+    two files give is an InputError naming both."""
+    first: dict[str, Path] = {}
+    for f, model in zip(_files_of(table), strings(table.frame["model"]), strict=True):
+        seen = first.setdefault(model, f)
+        if seen != f:
+            raise InputError(
+                located(
+                    f,
+                    None,
+                    "model",
+                    f"{model!r} is also the executor of {seen}: each {fmt} file holds one "
+                    "executor, and two files would become one; import them apart, or rename one",
+                )
+            )
+
+
+def same_executors_in_every_file(
+    files: list[Path], models: list[str], fmt: str, where: Path
+) -> None:
+    """Where files split the tasks, each must list the same executors: an InputError naming
+    each file and the executors it lacks or adds, otherwise."""
+    by_file: dict[Path, set[str]] = {}
+    for f, model in zip(files, models, strict=True):
+        by_file.setdefault(f, set()).add(model)
+    if len(by_file) < 2:
+        return
+    every = set().union(*by_file.values())
+    problems = []
+    for f, have in by_file.items():
+        if have != every:
+            lacks = sorted(every - have)
+            problems.append(
+                located(
+                    f,
+                    None,
+                    "executors",
+                    f"lacks {', '.join(lacks)}, which other {fmt} files in {where} list: every "
+                    "file must list the same executors",
+                )
+            )
+    raise_problems(problems)
+
+
 def _hashed_ids(category: npt.NDArray[np.object_], text: npt.NDArray[np.object_]) -> list[str]:
     return [stable_task_id(c, t) for c, t in zip(category, text, strict=True)]
 
@@ -136,6 +188,8 @@ def _judgments(path: Path, opts: ImportOptions, fmt: str, what: str) -> OutcomeM
     if not pairwise:
         apply_columns(table, {}, {"score": "score"})
     require(table, ("prompt_id", "model", "games" if pairwise else "score"), fmt)
+    if fmt == "arena-hard":  # model_judgment/<judge>/<model>.jsonl
+        one_executor_per_file(table, fmt)
     problems: list[str] = []
     frame = table.frame
     turn = (
@@ -270,11 +324,7 @@ def import_routerdc(path: Path, opts: ImportOptions) -> OutcomeMatrix:
     table = read_files(path, kinds=("json",), what="RouterDC split files")
     apply_columns(table, opts.columns, {"prompt": "question", "scores": "scores"})
     require(table, ("prompt", "scores"), "routerdc")
-    files = (
-        [o[0] for o in table.origins]
-        if table.origins is not None
-        else [table.path] * len(table.frame)
-    )
+    files = _files_of(table)
     cats, splits = [], []
     for f in files:
         hit = _SPLIT_SUFFIX.match(f.stem)
@@ -302,6 +352,9 @@ def import_routerdc(path: Path, opts: ImportOptions) -> OutcomeMatrix:
                 table.origins[i] if table.origins is not None else (table.path, table.line(i))
             )
     raise_problems(problems)
+    same_executors_in_every_file(
+        [o[0] for o in origins], [r["model"] for r in records], "routerdc", path
+    )
     frame = pd.DataFrame(records)
     frame.insert(
         0,
@@ -345,13 +398,9 @@ def import_routerarena(path: Path, opts: ImportOptions) -> OutcomeMatrix:
     apply_columns(table, opts.columns, ROUTERARENA)
     frame = table.frame
     if "model" not in frame.columns:
-        files = (
-            [o[0] for o in table.origins]
-            if table.origins is not None
-            else [table.path] * len(frame)
-        )
-        frame["model"] = [f.stem for f in files]
+        frame["model"] = [f.stem for f in _files_of(table)]
     require(table, ("prompt_id", "prompt", "model", "score"), "routerarena")
+    one_executor_per_file(table, "routerarena")
     if "category" not in frame.columns:
         frame["category"] = [str(g).rsplit("_", 1)[0] for g in strings(frame["prompt_id"])]
     notes = [
@@ -393,6 +442,7 @@ def import_alpacaeval(path: Path, opts: ImportOptions) -> OutcomeMatrix:
         table, opts.columns, {**ALPACAEVAL, **({"category": category} if category else {})}
     )
     require(table, ("prompt", "model", "score"), "alpacaeval")
+    one_executor_per_file(table, "alpacaeval")
     frame = table.frame
     if "prompt_id" not in frame.columns:
         cats = (
@@ -432,7 +482,6 @@ def import_alpacaeval(path: Path, opts: ImportOptions) -> OutcomeMatrix:
 ZEROEVAL = {
     "prompt_id": "id",
     "prompt": "question",
-    "model": "generator",
     "response": "output",
     "target": "answer",
     "category": "dataset",
@@ -465,7 +514,7 @@ def zeroeval_answer(output: Any) -> str:
     return hit.group(1).strip() if hit else text
 
 
-@importer("zeroeval", fields=(*ZEROEVAL,))
+@importer("zeroeval", fields=(*ZEROEVAL, "model"))
 def import_zeroeval(path: Path, opts: ImportOptions) -> OutcomeMatrix:
     """ZeroEval result files (result_dirs/<task>/<model>.json), scored by a grader."""
     import asyncio
@@ -476,6 +525,9 @@ def import_zeroeval(path: Path, opts: ImportOptions) -> OutcomeMatrix:
     refuse(opts, "zeroeval", pickle=True, score_scale=True, scorer=False)
     table = read_files(path, kinds=("json",), what="ZeroEval result files")
     apply_columns(table, opts.columns, ZEROEVAL)
+    if "model" not in opts.columns:
+        # the file name, not 'generator': two runs of one generator are two executors
+        table.frame["model"] = [f.stem for f in _files_of(table)]
     require(table, ("prompt_id", "prompt", "model", "response", "target"), "zeroeval")
     frame = table.frame
     if "category" not in frame.columns:
