@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -335,3 +337,43 @@ def test_files_that_split_the_tasks_must_list_the_same_executors(
     err = capsys.readouterr().err
     assert code == 2 and not out.exists()
     assert f"{test_file}: executors: lacks meta-llama/Meta-Llama-3-8B" in err, err
+
+
+def _routerbench_folder(folder: Path, names: tuple[str, str], drop: str = "") -> None:
+    """Two RouterBench files (synthetic rows in the published layout) split by sample_id; the
+    second without the columns of model ``drop``, when given."""
+    lines = (PUB / "routerbench_zs_repeated_ids.csv").read_text("utf-8").splitlines()
+    header, rows = lines[0], [r for r in lines[1:] if r]
+    folder.mkdir()
+    for k, name in enumerate(names):
+        part = [header, *(r.replace("mbpp.dev.", f"mbpp.{name}.") for r in rows[k::2])]
+        table = list(csv.reader(part))
+        keep = [i for i, c in enumerate(table[0]) if not (drop and k == 1 and c.startswith(drop))]
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows([[r[i] for i in keep] for r in table])
+        (folder / f"{name}.csv").write_text(out.getvalue(), encoding="utf-8")
+
+
+def test_a_routerbench_folder_imports_with_its_split(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "routerbench_zs"
+    _routerbench_folder(folder, ("mbpp_train", "mbpp_test"))
+    m = import_outcomes(folder, "routerbench")
+    assert set(m.split_names()) == {"train", "test"}
+    assert m.executors == ("gpt-3.5-turbo-1106", "mistralai/mistral-7b-chat")
+    # only some names end in _train or _test: exit 2 naming them
+    odd = tmp_path / "odd"
+    _routerbench_folder(odd, ("mbpp_train", "mbpp_extra"))
+    out = tmp_path / "m.parquet"
+    argv = ["outcomes", "import", str(odd), "--format", "routerbench", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "split" in err and "mbpp_extra.csv" in err and not out.exists(), err
+    # a file with other models: exit 2 naming the file and the model it lacks
+    other = tmp_path / "other"
+    _routerbench_folder(other, ("a_train", "b_test"), drop="mistralai/mistral-7b-chat")
+    argv = ["outcomes", "import", str(other), "--format", "routerbench", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{other / 'b_test.csv'}: executors: lacks mistralai/mistral-7b-chat" in err, err

@@ -17,6 +17,7 @@ AlpacaEval, ZeroEval, arena-hard) are in :mod:`toolkit.outcomes._published`.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -37,13 +38,14 @@ from toolkit.outcomes._options import (
     parse_cost_rank,
     parse_score_scale,
 )
-from toolkit.outcomes._tables import PICKLE_SUFFIXES, Table, read_any, read_csv
+from toolkit.outcomes._tables import PICKLE_SUFFIXES, Table, concat, read_any, read_csv
 from toolkit.registry import REGISTRY, Entry, importer
 
 if TYPE_CHECKING:
     import pandas as pd
 
 FloatArray = npt.NDArray[np.float64]
+StrArray = npt.NDArray[np.object_]
 
 #: Every field of the ``long`` format, in its column order.
 LONG_FIELDS = (
@@ -421,19 +423,13 @@ def row_signature(table: Table) -> Any:
 # ----- routerbench -----
 
 
-@importer("routerbench", fields=("sample_id", "prompt", "eval_name"))
-def import_routerbench(path: Path, opts: ImportOptions) -> OutcomeMatrix:
-    """RouterBench's wide CSV or pickle."""
-    refuse(opts, "routerbench", prices=True)
-    table = read_any(path, allow_pickle=opts.allow_pickle, kinds=("csv", "pickle"))
-    if path.suffix.lower() in PICKLE_SUFFIXES:
-        table.frame.columns = [str(c) for c in table.frame.columns]
-    apply_columns(table, opts.columns)
-    require(table, ("sample_id", "prompt", "eval_name"), "routerbench")
-    frame = table.frame
-    cols = [str(c) for c in frame.columns]
+_SPLIT_NAME = re.compile(r"[-_](train|test)$")
+
+
+def _routerbench_models(table: Table) -> list[str]:
+    """The model names of a wide RouterBench table (columns <m>|model_response, <m>|total_cost)."""
     models: list[str] = []
-    for c in cols:
+    for c in (str(c) for c in table.frame.columns):
         if "|" in c:
             prefix, _, suffix = c.rpartition("|")
             if suffix in ("model_response", "total_cost") and prefix not in models:
@@ -446,6 +442,87 @@ def import_routerbench(path: Path, opts: ImportOptions) -> OutcomeMatrix:
                 "<m>|total_cost per model",
             )
         )
+    return models
+
+
+def _routerbench_file(path: Path, opts: ImportOptions) -> Table:
+    table = read_any(path, allow_pickle=opts.allow_pickle, kinds=("csv", "pickle"))
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        table.frame.columns = [str(c) for c in table.frame.columns]
+    apply_columns(table, opts.columns)
+    require(table, ("sample_id", "prompt", "eval_name"), "routerbench")
+    return table
+
+
+def _routerbench_table(path: Path, opts: ImportOptions) -> tuple[Table, StrArray | None]:
+    """One file's table, or a folder's files as one (each with the same models), and the
+    split from the file names when every one ends in _train or _test."""
+    if not path.is_dir():
+        return _routerbench_file(path, opts), None
+    wanted = {".csv", *(PICKLE_SUFFIXES if opts.allow_pickle else ())}
+    files = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() in wanted)
+    if not files:
+        raise InputError(located(path, None, "folder", "holds no RouterBench .csv files"))
+    tables = [_routerbench_file(f, opts) for f in files]
+    first = _routerbench_models(tables[0])
+    problems = []
+    for t in tables[1:]:
+        have = _routerbench_models(t)
+        if set(have) != set(first):
+            lacks, adds = sorted(set(first) - set(have)), sorted(set(have) - set(first))
+            what = "; ".join(
+                x
+                for x in (
+                    f"lacks {', '.join(lacks)}" if lacks else "",
+                    f"adds {', '.join(adds)}" if adds else "",
+                )
+                if x
+            )
+            problems.append(
+                located(
+                    t.path,
+                    None,
+                    "executors",
+                    f"{what} (against {files[0].name}): every file must have the same models",
+                )
+            )
+    raise_problems(problems)
+    splits = [_SPLIT_NAME.search(f.stem) for f in files]
+    if any(splits) and not all(splits):
+        odd = ", ".join(f.name for f, hit in zip(files, splits, strict=True) if not hit)
+        raise InputError(
+            located(
+                path,
+                None,
+                "split",
+                f"some file names end in _train or _test and these do not: {odd}; name every "
+                "file so, or none",
+            )
+        )
+    table = concat(tables, path)
+    if not all(splits):
+        return table, None
+    split = np.array(
+        [
+            hit.group(1)
+            for t, hit in zip(tables, splits, strict=True)
+            if hit is not None
+            for _ in range(len(t.frame))
+        ],
+        dtype=object,
+    )
+    return table, split
+
+
+@importer("routerbench", fields=("sample_id", "prompt", "eval_name"))
+def import_routerbench(path: Path, opts: ImportOptions) -> OutcomeMatrix:
+    """RouterBench's wide CSV or pickle, or a folder of them (RouterDC's routerbench_zs/):
+    each file must have the same models; ``_train``/``_test`` file names give the split."""
+    refuse(opts, "routerbench", prices=True)
+    table, split = _routerbench_table(path, opts)
+    frame = table.frame
+    cols = [str(c) for c in frame.columns]
+    models = _routerbench_models(table)
     problems: list[str] = []
     for m in models:
         for c in (m, f"{m}|total_cost"):
@@ -496,7 +573,7 @@ def import_routerbench(path: Path, opts: ImportOptions) -> OutcomeMatrix:
         task_ids=dup.ids[keep],
         text=text[keep],
         category=strings(frame["eval_name"])[keep],
-        split=None,
+        split=None if split is None else split[keep],
         executors=models,
         values={"score": score[keep], "cost_usd": cost[keep]},
         required={"score": models, "cost_usd": [f"{m}|total_cost" for m in models]},
