@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from toolkit._errors import InputError
 from toolkit.cli import main
 from toolkit.outcomes import OutcomeMatrix, import_outcomes
 from toolkit.registry import BUILTINS
@@ -377,3 +378,35 @@ def test_a_routerbench_folder_imports_with_its_split(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert f"{other / 'b_test.csv'}: executors: lacks mistralai/mistral-7b-chat" in err, err
+
+
+def test_routerdc_scores_on_routerdc_scale(tmp_path: Path) -> None:
+    # synthetic MMLU rows in RouterDC's layout: values as its probability sets hold them
+    folder = _copy(PUB / "routerdc", tmp_path / "routerdc")
+    models = (
+        "mistralai/Mistral-7B-v0.1",
+        "meta-math/MetaMath-Mistral-7B",
+        "meta-llama/Meta-Llama-3-8B",
+    )
+    mmlu = [
+        {"question": "Q1 (A) x (B) y", "scores": dict(zip(models, (0.25, 0.0, 0.5), strict=True))},
+        {"question": "Q2 (A) x (B) y", "scores": dict(zip(models, (0.0, 0.75, 1.0), strict=True))},
+    ]
+    (folder / "mmlu-test.json").write_text(json.dumps(mmlu), encoding="utf-8")
+    rank = ",".join(models)
+    m = import_outcomes(folder, "routerdc", cost_rank=rank)
+
+    def cells(matrix: OutcomeMatrix, category: str) -> list[list[float]]:
+        rows = matrix.category == category
+        return sorted(matrix.score[rows].tolist())
+
+    assert cells(m, "mmlu") == [[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]]  # above 0: 1, else 0
+    gsm = cells(m, "gsm8k")
+    assert 0.9 in [v for row in gsm for v in row]  # gsm8k keeps its values
+    assert any("mmlu: 1 when the value is above 0" in n for n in m.notes), m.notes
+    assert any("gsm8k: each value as it is" in n for n in m.notes), m.notes
+    raw = import_outcomes(folder, "routerdc", cost_rank=rank, raw_scores=True)
+    assert cells(raw, "mmlu") == [[0.0, 0.75, 1.0], [0.25, 0.0, 0.5]]
+    assert any("--raw-scores" in n for n in raw.notes)
+    with pytest.raises(InputError, match="--raw-scores"):
+        import_outcomes(PUB / "scores_only.json", "long", raw_scores=True)

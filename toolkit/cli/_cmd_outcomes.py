@@ -90,6 +90,12 @@ def register(sub: Any) -> None:
         help="clip a few stray scores outside [0, 1] to the nearest bound (the note counts them)",
     )
     imp.add_argument(
+        "--raw-scores",
+        action="store_true",
+        help="routerdc: keep every value as it is (by default the sets RouterDC scores as "
+        "probabilities, e.g. mmlu, count a value above 0 as correct)",
+    )
+    imp.add_argument(
         "--columns",
         metavar="NAME=COL,...",
         help="use file column COL (a dotted path reaches into nested JSON) as field NAME, e.g. "
@@ -142,6 +148,7 @@ def _import(args: argparse.Namespace) -> int:
         cost_axis=args.cost_axis,
         cost_rank=args.cost_rank,
         clip_scores=args.clip_scores,
+        raw_scores=args.raw_scores,
         max_missing=args.max_missing,
         questions=args.questions,
         scorer=args.scorer,

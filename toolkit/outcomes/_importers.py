@@ -115,6 +115,7 @@ def import_outcomes(
     max_missing: float = MAX_MISSING,
     questions: str | Path | None = None,
     scorer: str | None = None,
+    raw_scores: bool = False,
 ) -> OutcomeMatrix:
     """Import an outcome file (or folder, or run directory) of ``format`` into a matrix.
 
@@ -142,6 +143,8 @@ def import_outcomes(
             located("--max-missing", None, repr(max_missing), "expected a share in [0, 1)")
         )
     rank = parse_cost_rank(cost_rank) if isinstance(cost_rank, str) else tuple(cost_rank or ())
+    if raw_scores and format != "routerdc":
+        raise InputError(located("--raw-scores", None, format, "applies to --format routerdc only"))
     opts = ImportOptions(
         drop_incomplete=drop_mode(drop_incomplete),
         prices=Path(prices) if prices is not None else None,
@@ -152,6 +155,7 @@ def import_outcomes(
         cost_axis=cost_axis,
         cost_rank=rank,
         clip_scores=clip_scores,
+        raw_scores=raw_scores,
         max_missing=max_missing,
         questions=Path(questions) if questions is not None else None,
         scorer=scorer,

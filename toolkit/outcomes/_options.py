@@ -35,6 +35,7 @@ class ImportOptions:
     cost_axis: str | None = None
     cost_rank: tuple[str, ...] = ()
     clip_scores: bool = False
+    raw_scores: bool = False
     max_missing: float = MAX_MISSING
     questions: Path | None = None
     scorer: str | None = None
@@ -66,6 +67,7 @@ _DEFAULTS: dict[str, object] = {
     "cost_axis": None,
     "cost_rank": (),
     "clip_scores": False,
+    "raw_scores": False,
     "max_missing": MAX_MISSING,
     "questions": None,
     "scorer": None,

@@ -112,6 +112,23 @@ def same_executors_in_every_file(
     raise_problems(problems)
 
 
+def _routerdc_rule(categories: list[str], raw: bool) -> str:
+    """The note naming the scoring rule used for each RouterDC category."""
+    if raw:
+        return f"RouterDC scores kept as they are (--raw-scores): {', '.join(categories)}"
+    above = [c for c in categories if c in ROUTERDC_ABOVE_ZERO]
+    kept = [c for c in categories if c not in ROUTERDC_ABOVE_ZERO]
+    parts = []
+    if above:
+        parts.append(
+            f"{', '.join(above)}: 1 when the value is above 0, else 0 (RouterDC's rule for the "
+            "sets it scores as probabilities)"
+        )
+    if kept:
+        parts.append(f"{', '.join(kept)}: each value as it is")
+    return "RouterDC scores: " + "; ".join(parts) + " (--raw-scores keeps every value)"
+
+
 def _hashed_ids(category: npt.NDArray[np.object_], text: npt.NDArray[np.object_]) -> list[str]:
     return [stable_task_id(c, t) for c, t in zip(category, text, strict=True)]
 
@@ -312,6 +329,10 @@ def import_arena_hard(path: Path, opts: ImportOptions) -> OutcomeMatrix:
 
 # ----- routerdc -----
 
+#: the sets RouterDC's evaluation scores as probabilities: a value above 0 counts as correct
+ROUTERDC_ABOVE_ZERO = frozenset(
+    {"arc_challenge", "arc_easy", "mmlu", "cmmlu", "ceval", "MATH_prealgebra"}
+)
 _SPLIT_SUFFIX = re.compile(r"^(?P<cat>.+?)[-_](?P<split>train|test|val|dev)$")
 
 
@@ -338,7 +359,10 @@ def import_routerdc(path: Path, opts: ImportOptions) -> OutcomeMatrix:
         if not isinstance(scores, dict) or not scores:
             problems.append(table.where(i, "scores", "expected an object of model: score"))
             continue
+        above_zero = cats[i] in ROUTERDC_ABOVE_ZERO and not opts.raw_scores
         for model, value in scores.items():
+            if above_zero and isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = 1.0 if value > 0 else 0.0
             records.append(
                 {
                     "prompt": text[i],
@@ -366,6 +390,7 @@ def import_routerdc(path: Path, opts: ImportOptions) -> OutcomeMatrix:
     notes = [
         "RouterDC files have no ids: a task id is a hash of category and question; the file name "
         "gives the category and the split (…-train.json, …_test.json)",
+        _routerdc_rule(sorted(set(cats)), opts.raw_scores),
     ]
     return long_matrix(
         Table(table.path, frame, "json", origins=origins),
