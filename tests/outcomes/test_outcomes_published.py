@@ -410,3 +410,30 @@ def test_routerdc_scores_on_routerdc_scale(tmp_path: Path) -> None:
     assert any("--raw-scores" in n for n in raw.notes)
     with pytest.raises(InputError, match="--raw-scores"):
         import_outcomes(PUB / "scores_only.json", "long", raw_scores=True)
+
+
+def test_notes_count_a_repeated_prompt_once_and_number_it_by_its_position(tmp_path: Path) -> None:
+    folder = _copy(PUB / "routerdc", tmp_path / "routerdc")
+    test_file = folder / "gsm8k-test.json"
+    rows = json.loads(test_file.read_text("utf-8"))
+    test_file.write_text(json.dumps([*rows, rows[0]]), encoding="utf-8")  # one line, item 3
+    rank = "mistralai/Mistral-7B-v0.1,meta-math/MetaMath-Mistral-7B,meta-llama/Meta-Llama-3-8B"
+    m = import_outcomes(folder, "routerdc", cost_rank=rank)
+    note = next(n for n in m.notes if "repeated prompt" in n)
+    assert note.startswith("1 repeated prompt (this source has no ids"), note
+    assert note.count("#3") == 1 and "#1" not in note, note  # its position, listed once
+
+
+def test_a_turns_note_only_where_a_question_has_several_turns(tmp_path: Path) -> None:
+    # one judgement per question, but turn numbers that differ between questions
+    src = PUB / "arena_hard" / "model_judgment" / "gpt-4_single" / "judgments.jsonl"
+    rows = [json.loads(line) for line in src.read_text("utf-8").splitlines() if line.strip()]
+    for k, r in enumerate(rows):
+        r["turn"] = float(1 + k % 2)
+    (tmp_path / "gpt-4_single").mkdir()
+    f = tmp_path / "gpt-4_single" / "judgments.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    single = import_outcomes(f.parent, "arena-hard", questions=Q_AH)
+    assert not any("mean over" in n for n in single.notes), single.notes
+    mt = import_outcomes(PUB / "mt_bench" / "judgements.jsonl", "routellm-mtbench", questions=Q_MT)
+    assert any("mean over a question's 2 turns" in n for n in mt.notes), mt.notes

@@ -104,6 +104,16 @@ def resolve_duplicates(
     return res
 
 
+def _count(n: int, what: str) -> str:
+    """``1 repeated prompt``, ``2 repeated prompts``: ``what`` is the plural."""
+    if n == 1:
+        first, _, rest = what.partition(" ")
+        head, sep, tail = rest.partition(" ")
+        head = head[:-1] if head.endswith("s") else head
+        return f"1 {first} {head}{sep}{tail}"
+    return f"{n} {what}"
+
+
 def _notes(
     mode: str,
     has_ids: bool,
@@ -117,6 +127,7 @@ def _notes(
     flag = f"--duplicates {mode}"
     if merged:
         notes.append(f"merged {merged} rows identical in every field to an earlier row ({flag})")
+    renamed = list(dict.fromkeys(renamed))  # a task once, not once per executor
     if renamed:
         shown = ", ".join(renamed[:SHOWN]) + (", ..." if len(renamed) > SHOWN else "")
         if mode == "auto" and has_ids:
@@ -125,7 +136,8 @@ def _notes(
             why = "repeated prompts (this source has no ids, so rows never merge)"
         else:
             why = f"repeated {what}s"
-        notes.append(f"{len(renamed)} {why} became their own tasks, id#<line> ({flag}): {shown}")
+        how = "id#<line>, or id#<position> in a JSON array"
+        notes.append(f"{_count(len(renamed), why)} became their own tasks, {how} ({flag}): {shown}")
     if dropped:
         notes.append(f"dropped {dropped} repeated rows, keeping the first per id ({flag})")
     if conflicts:

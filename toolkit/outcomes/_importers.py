@@ -381,7 +381,9 @@ def scale_and_check(
     if opts.clip_scores:
         excess = float(np.max(np.maximum(out[bad] - 1.0, -out[bad])))
         notes.append(
-            f"clipped {len(bad)} of {int(finite.sum())} {column} scores outside [0, 1] to the "
+            f"clipped {len(bad)} of {int(finite.sum())} "
+            + ("scores" if column == "score" else f"{column} scores")
+            + " outside [0, 1] to the "
             f"nearest bound (--clip-scores; at most {excess:.3g} outside)"
         )
         return np.clip(out, 0.0, 1.0)

@@ -253,12 +253,12 @@ def _judgments(path: Path, opts: ImportOptions, fmt: str, what: str) -> OutcomeM
             "row": np.flatnonzero(keep),
         }
     )
-    turns = int(pd.Series(turn[keep]).nunique())
     grouped = rows.groupby(["prompt_id", "model"], sort=False).agg(
-        score=("score", "mean"), row=("row", "first")
+        score=("score", "mean"), row=("row", "first"), turns=("row", "size")
     )
     grouped = grouped.reset_index()
-    if turns > 1:
+    turns = int(grouped["turns"].max()) if len(grouped) else 1
+    if turns > 1:  # only when a question really has several judgements
         notes.append(
             f"each score is the mean over a question's {turns} turns, as RouteLLM scores MT-Bench"
         )
@@ -354,6 +354,7 @@ def import_routerdc(path: Path, opts: ImportOptions) -> OutcomeMatrix:
     text = strings(table.frame["prompt"])
     records: list[dict[str, Any]] = []
     origins = []
+    items: list[int] = []
     problems: list[str] = []
     for i, scores in enumerate(table.frame["scores"]):
         if not isinstance(scores, dict) or not scores:
@@ -375,6 +376,7 @@ def import_routerdc(path: Path, opts: ImportOptions) -> OutcomeMatrix:
             origins.append(
                 table.origins[i] if table.origins is not None else (table.path, table.line(i))
             )
+            items.append(table.items[i] if table.items is not None else i + 1)
     raise_problems(problems)
     same_executors_in_every_file(
         [o[0] for o in origins], [r["model"] for r in records], "routerdc", path
@@ -393,7 +395,7 @@ def import_routerdc(path: Path, opts: ImportOptions) -> OutcomeMatrix:
         _routerdc_rule(sorted(set(cats)), opts.raw_scores),
     ]
     return long_matrix(
-        Table(table.path, frame, "json", origins=origins),
+        Table(table.path, frame, "json", origins=origins, items=items),
         opts,
         source=f"routerdc:{path}",
         notes=notes,

@@ -35,6 +35,8 @@ class Table:
     _lines: list[int] | None = field(default=None, repr=False)
     #: per row (file, line) when the rows come from several files (see :func:`concat`)
     origins: list[tuple[Path, int | None]] | None = field(default=None, repr=False)
+    #: per row, its 1-based position in its file's JSON array (JSON arrays only)
+    items: list[int] | None = field(default=None, repr=False)
 
     def line(self, row: int) -> int | None:
         """Physical line where data row ``row`` (0-based) starts, when the format has lines."""
@@ -69,7 +71,10 @@ class Table:
         return where
 
     def label(self, row: int) -> str:
-        """The suffix a repeated id gets: its line (or row) number."""
+        """The suffix a repeated id gets: its line (or row) number; in a JSON array, its
+        position in the array (a one-line array has every item on line 1)."""
+        if self.items is not None:
+            return str(self.items[row])
         line = self.line(row)
         return str(line) if line is not None else f"row{row + 1}"
 
@@ -121,7 +126,10 @@ def concat(tables: list[Table], path: Path) -> Table:
     origins = [(t.path, t.line(i)) for t in tables for i in range(len(t.frame))]
     frame = pd.concat([t.frame for t in tables], ignore_index=True, sort=False)
     kind = tables[0].kind if len({t.kind for t in tables}) == 1 else "mixed"
-    return Table(path, frame, kind, origins=origins)
+    items = [k for t in tables for k in t.items or ()]
+    return Table(
+        path, frame, kind, origins=origins, items=items if len(items) == len(frame) else None
+    )
 
 
 def csv_row_lines(path: Path) -> list[int]:
@@ -228,7 +236,7 @@ def read_json(path: Path) -> Table:
             raise InputError(located(path, _line_at(text, pos), "json", "expected ',' or ']'"))
     if not rows:
         raise InputError(located(path, None, "file", "is an empty array; expected objects"))
-    return Table(path, pd.DataFrame(rows, index=lines), "json")
+    return Table(path, pd.DataFrame(rows, index=lines), "json", items=list(range(1, len(rows) + 1)))
 
 
 def _skip_space(text: str, pos: int) -> int:
