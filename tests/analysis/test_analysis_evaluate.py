@@ -87,7 +87,13 @@ def test_json_shape_and_sanity(
     synthetic_eval: tuple[EvalData, list[Setting], dict[str, Any]],
 ) -> None:
     data, _, r = synthetic_eval
-    assert set(r) >= TOP_KEYS and set(r) - TOP_KEYS <= {"cost_axis", "notes", "aiq_means"}
+    assert set(r) >= TOP_KEYS and set(r) - TOP_KEYS <= {
+        "cost_axis",
+        "notes",
+        "aiq_means",
+        "no_saving",
+    }
+    assert r["no_saving"] is None
     text = to_json(r)  # refuses NaN
     _no_nan(json.loads(text))
     assert r["n_train"] == 90 and r["n_test"] == 60 and r["cost_axis"] == "usd"

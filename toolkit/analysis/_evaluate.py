@@ -391,6 +391,9 @@ def assemble(
                 )
             parity.append(entry)
 
+    saving = no_saving(data)
+    if saving is not None:  # a router can only cost more: AIQ and the gap measures mislead
+        aiq_out = {fam: None for fam in aiq_out}
     two_out = []
     apgr_lo, apgr_hi = percentile_ci(boot.apgr) if curves else (np.zeros(0), np.zeros(0))
     for j, (fam, si, wi, score) in enumerate(two_exec):
@@ -409,6 +412,8 @@ def assemble(
                 "cpt80": num(curve.cpt(0.8)),
             }
         )
+        if saving is not None:
+            two_out[-1].update(apgr=None, apgr_ci=[None, None], cpt50=None, cpt80=None)
 
     return {
         "n_train": data.train.n_tasks,
@@ -427,6 +432,7 @@ def assemble(
         "aiq_means": AIQ_MEANS,
         "parity": parity,
         "two_executor": two_out,
+        "no_saving": saving,
         "cost_axis": data.cost_axis,
         "notes": [
             *data.train.notes,
@@ -434,6 +440,19 @@ def assemble(
             *data.notes,
         ],
     }
+
+
+def no_saving(data: EvalData) -> str | None:
+    """Why no router can save against the baseline (it is also the cheapest executor on
+    train), or None."""
+    if data.train.n_executors < 2 or data.single_best != data.cheapest:
+        return None
+    name = data.executors[data.single_best]
+    return (
+        f"the baseline {name} is also the cheapest executor on train, so every other "
+        "executor costs more and no router can save against it; AIQ, APGR and CPT are not "
+        "given"
+    )
 
 
 def _two_executor_specs(

@@ -331,6 +331,9 @@ def _frontier_section(a: Analysis, inputs: ReportInputs) -> list[Block]:
                 numeric=(False, True, False, False, False, True, True, True),
             )
         )
+    if ev.get("no_saving"):
+        blocks.append(Para(f"No saving is possible here: {ev['no_saving']}."))
+        return blocks
     extra = []
     for fam, v in sorted(ev.get("aiq", {}).items()):
         extra.append((str(fam), num(v)))
