@@ -437,3 +437,23 @@ def test_a_turns_note_only_where_a_question_has_several_turns(tmp_path: Path) ->
     assert not any("mean over" in n for n in single.notes), single.notes
     mt = import_outcomes(PUB / "mt_bench" / "judgements.jsonl", "routellm-mtbench", questions=Q_MT)
     assert any("mean over a question's 2 turns" in n for n in mt.notes), mt.notes
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_a_byte_order_mark_and_unicode_line_separators_are_valid(
+    tmp_path: Path, suffix: str
+) -> None:
+    # U+2028 and U+0085 inside a JSON string are text, not line breaks (issue 26, part 2)
+    rows = [
+        {"prompt_id": "q1", "prompt": "a\u2028b\u0085c", "category": "c", "model": m, "score": s}
+        for m, s in (("x", 1), ("y", 0))
+    ]
+    body = (
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        if suffix == ".jsonl"
+        else json.dumps(rows, ensure_ascii=False)
+    )
+    f = tmp_path / f"bom{suffix}"
+    f.write_bytes(b"\xef\xbb\xbf" + body.encode("utf-8"))
+    m = import_outcomes(f, "long")
+    assert m.n_tasks == 1 and m.text[0] == "a\u2028b\u0085c"

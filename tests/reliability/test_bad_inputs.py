@@ -88,9 +88,27 @@ def _fifo(tmp: Path) -> None:
     os.mkfifo(tmp / "answers.fifo")
 
 
+def _fifo_outcomes(tmp: Path) -> None:
+    """A named pipe given as an outcome file (issue 26): it would block forever."""
+    os.mkfifo(tmp / "outcomes.jsonl")
+
+
+def _dev_zero(tmp: Path) -> None:
+    """A symlink to /dev/zero given as an outcome file (issue 26): it never ends."""
+    (tmp / "zero.jsonl").symlink_to("/dev/zero")
+
+
+def _deep_json(tmp: Path) -> None:
+    """A JSON array nested 10,000 deep (issue 26): Python's decoder would overflow its stack."""
+    (tmp / "deep.json").write_text("[" * 10_000 + "]" * 10_000 + "\n", encoding="utf-8")
+
+
 MAKERS: dict[str, Callable[[Path], None]] = {
     "a_file": _a_file,
     "fifo": _fifo,
+    "fifo_outcomes": _fifo_outcomes,
+    "dev_zero": _dev_zero,
+    "deep_json": _deep_json,
     "huge_task_line": _huge_task_line,
     "symlink_loop": _symlink_loop,
     "folder_cycle": _folder_cycle,

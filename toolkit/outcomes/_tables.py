@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -166,23 +167,48 @@ def read_csv(path: Path) -> Table:
     return Table(path, frame, "csv")
 
 
+TOO_DEEP = "nested too deep to read (a JSON value this deep is not outcome data)"
+
+
+def check_regular(path: Path) -> None:
+    """Only regular files are read: a FIFO would block forever and a device (/dev/zero)
+    never ends; an InputError naming the path otherwise."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise InputError(located(path, None, "file", f"cannot read: {exc.strerror}")) from None
+    if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
+        raise InputError(
+            located(path, None, "file", "not a regular file (a FIFO, a device or a socket)")
+        )
+
+
+def read_text(path: Path) -> str:
+    """A regular file's UTF-8 text, a leading byte-order mark dropped."""
+    check_regular(path)
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(located(path, None, "file", "not UTF-8 text")) from None
+
+
 def read_jsonl(path: Path) -> Table:
     """A JSONL file: one object per line; the frame's index is the line number."""
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(located(path, None, "file", "not UTF-8 text")) from None
-    for i, line in enumerate(text.splitlines(), start=1):
+    text = read_text(path)
+    # lines end at \n only: U+2028 or U+0085 inside a JSON string is text, not a line break
+    for i, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(located(path, i, "line", f"invalid JSON: {exc.msg}")) from None
+        except RecursionError:
+            raise InputError(located(path, i, "line", TOO_DEEP)) from None
         if not isinstance(obj, dict):
             raise InputError(located(path, i, "line", "expected a JSON object"))
         bad = lone_surrogate_at(obj)
@@ -199,10 +225,7 @@ def read_json(path: Path) -> Table:
     """A JSON array of objects (AlpacaEval, ZeroEval, RouterDC); the index is each object's line."""
     import pandas as pd
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(located(path, None, "file", "not UTF-8 text")) from None
+    text = read_text(path)
     decoder = json.JSONDecoder()
     pos = _skip_space(text, 0)
     if pos >= len(text) or text[pos] != "[":
@@ -222,6 +245,8 @@ def read_json(path: Path) -> Table:
             raise InputError(
                 located(path, exc.lineno, "json", f"invalid JSON: {exc.msg}")
             ) from None
+        except RecursionError:
+            raise InputError(located(path, line, "json", TOO_DEEP)) from None
         if not isinstance(obj, dict):
             raise InputError(located(path, line, "item", "expected a JSON object"))
         bad = lone_surrogate_at(obj)
@@ -234,6 +259,13 @@ def read_json(path: Path) -> Table:
             pos = _skip_space(text, pos + 1)
         elif pos < len(text) and text[pos] != "]":
             raise InputError(located(path, _line_at(text, pos), "json", "expected ',' or ']'"))
+    if pos >= len(text):
+        raise InputError(located(path, _line_at(text, pos), "json", "the array is not closed (])"))
+    after = _skip_space(text, pos + 1)
+    if after < len(text):
+        raise InputError(
+            located(path, _line_at(text, after), "json", "data after the array's closing ]")
+        )
     if not rows:
         raise InputError(located(path, None, "file", "is an empty array; expected objects"))
     return Table(path, pd.DataFrame(rows, index=lines), "json", items=list(range(1, len(rows) + 1)))
@@ -293,6 +325,7 @@ def read_any(path: Path, *, allow_pickle: bool = False, kinds: tuple[str, ...]) 
         raise InputError(located(path, None, "file", "not found"))
     if path.is_dir():
         raise InputError(located(path, None, "file", "is a folder; expected a file"))
+    check_regular(path)
     suffix = path.suffix.lower()
     kind = {
         ".csv": "csv",
