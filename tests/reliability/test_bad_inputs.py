@@ -237,3 +237,24 @@ def test_a_flag_that_is_not_a_finite_number_is_a_usage_error(
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "finite" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["evaluate", "@/run/no_manifest", "--seed", "-1"],
+        ["tune", "--train", "@/run/no_manifest", "--test", "@/run/no_manifest", "--seed", "-1"],
+        ["report", "@/run/no_manifest", "--out", "@tmp/r", "--seed", "4294967296"],
+        ["demo", "--seed", "x"],
+    ],
+)
+def test_a_seed_out_of_range_is_a_usage_error(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # issue 26: `--seed -1` was a ValueError traceback from NumPy
+    with pytest.raises(SystemExit) as exc:
+        main([_expand(a, tmp_path) for a in argv])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --seed: expected a whole number" in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()

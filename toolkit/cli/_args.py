@@ -17,3 +17,16 @@ def finite_float(text: str, unit: str = "") -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number{of}, got {text!r}")
     return value
+
+
+def seed_arg(text: str) -> int:
+    """A seed: a whole number from 0 to 2**32 - 1 (what NumPy's generators take)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to 2**32 - 1, got {text!r}"
+        )
+    return value

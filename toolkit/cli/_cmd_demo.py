@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from toolkit.cli._args import seed_arg
+
 
 def register(sub: Any) -> None:
     """Add ``toolkit demo``."""
@@ -52,7 +54,9 @@ def register(sub: Any) -> None:
         metavar="EXECUTOR",
         help="the single executor savings are measured against (default: gemma)",
     )
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="bootstrap seed (default 0)")
+    p.add_argument(
+        "--seed", type=seed_arg, default=0, metavar="S", help="bootstrap seed (default 0)"
+    )
     p.set_defaults(handler=_run)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit._format import duration, usd
-from toolkit.cli._args import finite_float
+from toolkit.cli._args import finite_float, seed_arg
 
 if TYPE_CHECKING:
     from toolkit.outcomes import OutcomeMatrix
@@ -66,7 +66,7 @@ def register(sub: Any) -> None:
         "(default: 1, 0.95 and 0.9)",
     )
     add_overlap_flags(p)
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, metavar="S", help="seed (default 0)")
     p.add_argument(
         "--bootstrap",
         type=int,

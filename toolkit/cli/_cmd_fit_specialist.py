@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from toolkit.cli._args import seed_arg
+
 
 def register(sub: Any) -> None:
     """Add ``toolkit fit-specialist``."""
@@ -36,7 +38,7 @@ def register(sub: Any) -> None:
         help="train on (and answer) these categories only (default: all)",
     )
     p.add_argument("--split", default="train", metavar="NAME", help="the split to fit on")
-    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--seed", type=seed_arg, default=0, metavar="S")
     p.set_defaults(handler=_run, parser=p)
 
 

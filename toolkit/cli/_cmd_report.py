@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from toolkit.cli._args import finite_float
+from toolkit.cli._args import finite_float, seed_arg
 
 
 def register(sub: Any) -> None:
@@ -62,7 +62,7 @@ def register(sub: Any) -> None:
         help="also write report.pdf, printed by headless Chromium (chromium on PATH, or "
         "TOOLKIT_CHROMIUM)",
     )
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, metavar="S", help="seed (default 0)")
     p.add_argument(
         "--test-fraction",
         type=finite_float,

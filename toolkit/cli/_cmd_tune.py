@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from toolkit.cli._args import finite_float
+from toolkit.cli._args import finite_float, seed_arg
 from toolkit.cli._cmd_evaluate import add_baseline_by, add_overlap_flags
 
 
@@ -50,7 +50,7 @@ def register(sub: Any) -> None:
     )
     add_baseline_by(p)
     add_overlap_flags(p)
-    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--seed", type=seed_arg, default=0, metavar="S")
     p.add_argument(
         "--json", action="store_true", help='print {"threshold", "train", "test", "drift"}'
     )

@@ -154,6 +154,12 @@ def read_csv(path: Path) -> Table:
     """A CSV file as strings (no NA guessing); parse errors become located InputErrors."""
     import pandas as pd
 
+    check_regular(path)
+    raw = path.read_bytes()
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
+        raise InputError(located(path, line, "csv", "holds a NUL byte; a CSV file is text"))
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
     except UnicodeDecodeError:
@@ -168,6 +174,28 @@ def read_csv(path: Path) -> Table:
 
 
 TOO_DEEP = "nested too deep to read (a JSON value this deep is not outcome data)"
+
+
+class _RepeatedKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different (a repeat would silently win)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _RepeatedKey(key)
+        out[key] = value
+    return out
+
+
+def _repeated(path: Path, line: int | None, key: str) -> InputError:
+    return InputError(
+        located(path, line, key, "appears twice in one object (the later value would win)")
+    )
 
 
 def check_regular(path: Path) -> None:
@@ -204,9 +232,11 @@ def read_jsonl(path: Path) -> Table:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, object_pairs_hook=_no_repeats)
         except json.JSONDecodeError as exc:
             raise InputError(located(path, i, "line", f"invalid JSON: {exc.msg}")) from None
+        except _RepeatedKey as exc:
+            raise _repeated(path, i, exc.key) from None
         except RecursionError:
             raise InputError(located(path, i, "line", TOO_DEEP)) from None
         if not isinstance(obj, dict):
@@ -226,7 +256,7 @@ def read_json(path: Path) -> Table:
     import pandas as pd
 
     text = read_text(path)
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(object_pairs_hook=_no_repeats)
     pos = _skip_space(text, 0)
     if pos >= len(text) or text[pos] != "[":
         raise InputError(
@@ -245,6 +275,8 @@ def read_json(path: Path) -> Table:
             raise InputError(
                 located(path, exc.lineno, "json", f"invalid JSON: {exc.msg}")
             ) from None
+        except _RepeatedKey as exc:
+            raise _repeated(path, line, exc.key) from None
         except RecursionError:
             raise InputError(located(path, line, "json", TOO_DEEP)) from None
         if not isinstance(obj, dict):
