@@ -156,6 +156,11 @@ def _questions(path: Path | None) -> dict[str, tuple[str, str]] | None:
             raise InputError(table.where(i, "turns", "expected a non-empty list of turns"))
         first = turns[0]
         text = first.get("content", "") if isinstance(first, dict) else str(first)
+        if qid in out:  # the later prompt would silently win
+            j = int(np.flatnonzero(strings(frame["question_id"]) == qid)[0])
+            raise InputError(
+                table.where(i, "question_id", f"repeats {qid!r}, first at {table.at(j)}")
+            )
         out[qid] = (str(text), cats[i])
     return out
 
