@@ -132,10 +132,18 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from toolkit._errors import check_output_file
+    from pathlib import Path
+
+    from toolkit._errors import InputError, check_output_file
     from toolkit.outcomes import import_outcomes
 
     check_output_file(args.out, "--out")
+    out_path = Path(args.out).resolve()
+    for given, flag in ((args.path, "PATH"), (args.questions, "--questions")):
+        if given is not None and Path(given).resolve() == out_path:
+            raise InputError(
+                f"--out {args.out}: is the input ({flag}); write the outcome matrix elsewhere"
+            )
     matrix = import_outcomes(
         args.path,
         args.format,

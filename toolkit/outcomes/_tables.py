@@ -214,6 +214,8 @@ def check_regular(path: Path) -> None:
 def read_text(path: Path) -> str:
     """A regular file's UTF-8 text, a leading byte-order mark dropped."""
     check_regular(path)
+    if path.is_dir():
+        raise InputError(located(path, None, "file", "is a folder; expected a file"))
     try:
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
