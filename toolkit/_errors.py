@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 class ToolkitError(Exception):
@@ -99,6 +100,21 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def scrub_surrogates(text: str) -> str:
     """``text`` with each lone surrogate replaced by U+FFFD (for text a provider sent)."""
     return _SURROGATE.sub("\ufffd", text)
+
+
+class DuplicateKey(ValueError):
+    """A JSON object repeats a key (``args[0]``); raised by :func:`no_duplicate_keys`."""
+
+
+def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for ``json``: a repeated key raises :class:`DuplicateKey`, since
+    the later value would silently win."""
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise DuplicateKey(key)
+        obj[key] = value
+    return obj
 
 
 SURROGATE_PROBLEM = "holds a lone surrogate escape (such as \\udfff), which is not valid Unicode"

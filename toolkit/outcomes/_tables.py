@@ -10,13 +10,21 @@ Tables read from several files (a folder of results) keep each row's file and li
 from __future__ import annotations
 
 import csv
+import io
 import json
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit._errors import SURROGATE_PROBLEM, InputError, located, lone_surrogate_at
+from toolkit._errors import (
+    SURROGATE_PROBLEM,
+    DuplicateKey,
+    InputError,
+    located,
+    lone_surrogate_at,
+    no_duplicate_keys,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -161,7 +169,7 @@ def read_csv(path: Path) -> Table:
         line = raw.count(b"\n", 0, nul) + 1
         raise InputError(located(path, line, "csv", "holds a NUL byte; a CSV file is text"))
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+        frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, na_filter=False)
     except UnicodeDecodeError:
         raise InputError(located(path, None, "file", "not UTF-8 text")) from None
     except pd.errors.EmptyDataError:
@@ -174,22 +182,6 @@ def read_csv(path: Path) -> Table:
 
 
 TOO_DEEP = "nested too deep to read (a JSON value this deep is not outcome data)"
-
-
-class _RepeatedKey(Exception):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose keys are all different (a repeat would silently win)."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _RepeatedKey(key)
-        out[key] = value
-    return out
 
 
 def _repeated(path: Path, line: int | None, key: str) -> InputError:
@@ -234,11 +226,11 @@ def read_jsonl(path: Path) -> Table:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line, object_pairs_hook=_no_repeats)
+            obj = json.loads(line, object_pairs_hook=no_duplicate_keys)
         except json.JSONDecodeError as exc:
             raise InputError(located(path, i, "line", f"invalid JSON: {exc.msg}")) from None
-        except _RepeatedKey as exc:
-            raise _repeated(path, i, exc.key) from None
+        except DuplicateKey as exc:
+            raise _repeated(path, i, str(exc.args[0])) from None
         except RecursionError:
             raise InputError(located(path, i, "line", TOO_DEEP)) from None
         if not isinstance(obj, dict):
@@ -258,7 +250,7 @@ def read_json(path: Path) -> Table:
     import pandas as pd
 
     text = read_text(path)
-    decoder = json.JSONDecoder(object_pairs_hook=_no_repeats)
+    decoder = json.JSONDecoder(object_pairs_hook=no_duplicate_keys)
     pos = _skip_space(text, 0)
     if pos >= len(text) or text[pos] != "[":
         raise InputError(
@@ -277,8 +269,8 @@ def read_json(path: Path) -> Table:
             raise InputError(
                 located(path, exc.lineno, "json", f"invalid JSON: {exc.msg}")
             ) from None
-        except _RepeatedKey as exc:
-            raise _repeated(path, line, exc.key) from None
+        except DuplicateKey as exc:
+            raise _repeated(path, line, str(exc.args[0])) from None
         except RecursionError:
             raise InputError(located(path, line, "json", TOO_DEEP)) from None
         if not isinstance(obj, dict):

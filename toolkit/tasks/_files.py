@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit._errors import SURROGATE_PROBLEM, located, lone_surrogate_at
+from toolkit._errors import (
+    SURROGATE_PROBLEM,
+    DuplicateKey,
+    located,
+    lone_surrogate_at,
+    no_duplicate_keys,
+)
 from toolkit.tasks._record import FIELDS, REQUIRED, field_label, json_type, show, unknown_field
 
 #: File name endings that hold tasks, mapped to their format.
@@ -163,24 +169,11 @@ def read_records(file: TaskFile, text: str) -> Iterator[RawRecord | str]:
     return _read_csv(file.shown, text)
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise _DuplicateKey(key)
-        obj[key] = value
-    return obj
-
-
 def parse_json(text: str) -> Any:
     """``json.loads`` that rejects duplicate keys (raises ``ValueError`` with a message)."""
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
-    except _DuplicateKey as exc:
+        return json.loads(text, object_pairs_hook=no_duplicate_keys)
+    except DuplicateKey as exc:
         raise ValueError(f"duplicate key {show(str(exc.args[0]))}") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
