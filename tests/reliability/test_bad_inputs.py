@@ -103,7 +103,40 @@ def _deep_json(tmp: Path) -> None:
     (tmp / "deep.json").write_text("[" * 10_000 + "]" * 10_000 + "\n", encoding="utf-8")
 
 
+def _inf_parquet(tmp: Path) -> None:
+    """A long-format parquet whose second call costs infinity (issue 26): a binary file."""
+    import pandas as pd
+
+    pd.DataFrame(
+        {
+            "prompt_id": ["p1", "p1"],
+            "prompt": ["hi", "hi"],
+            "category": ["c", "c"],
+            "model": ["a", "b"],
+            "score": [1.0, 0.0],
+            "cost_usd": [0.1, float("inf")],
+        }
+    ).to_parquet(tmp / "inf.parquet")
+
+
+def _surrogate_pickle(tmp: Path) -> None:
+    """A RouterBench pickle whose second prompt holds a lone surrogate (issue 26): text
+    columns of plain Python objects can hold one, and writing it would fail later."""
+    import pandas as pd
+
+    data: dict[str, list[object]] = {
+        "sample_id": ["s1", "s2"],
+        "prompt": ["hi", "h\udc80i"],
+        "eval_name": ["e", "e"],
+    }
+    for m in ("gpt-4o", "gpt-4o-mini"):
+        data[m], data[f"{m}|total_cost"] = [1.0, 0.0], [0.1, 0.2]
+    pd.DataFrame(data, dtype=object).to_pickle(tmp / "surrogate.pkl")
+
+
 MAKERS: dict[str, Callable[[Path], None]] = {
+    "surrogate_pickle": _surrogate_pickle,
+    "inf_parquet": _inf_parquet,
     "a_file": _a_file,
     "fifo": _fifo,
     "fifo_outcomes": _fifo_outcomes,

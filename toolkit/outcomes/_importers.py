@@ -65,6 +65,9 @@ LONG_FIELDS = (
 LONG_REQUIRED = ("prompt_id", "prompt", "category", "model", "score")
 LONG_VALUES = ("tokens_in", "tokens_out", "cost_usd", "latency_s")
 MAX_CELL_PROBLEMS = 200
+#: Largest cost (USD), token count or latency (s) one call may have: a larger value is no
+#: measurement, and sums over such values overflow to infinity.
+MAX_CALL_VALUE = 1e12
 #: Out-of-range scores up to this share of a column are "a few stray values" (--clip-scores)
 STRAY_SHARE = 0.01
 
@@ -335,30 +338,72 @@ def strings(series: pd.Series[Any]) -> npt.NDArray[np.object_]:
     return out
 
 
-def numbers(table: Table, column: str, problems: list[str]) -> FloatArray:
-    """A column as floats; blank cells are NaN (missing); text that is not a number is a problem."""
+def numbers(
+    table: Table, column: str, problems: list[str], *, limit: float | None = None
+) -> FloatArray:
+    """A column as floats; blank cells are NaN (missing). Text that is not a number, an
+    infinite value, a value above ``limit`` and, in JSON, a string or a boolean where a number
+    belongs are problems, located."""
     import pandas as pd
 
     series = table.frame[column]
-    if series.dtype == bool:
-        return np.array(series.to_numpy(dtype=np.float64), dtype=np.float64)
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        return np.array(series.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
     raw = series.to_numpy(dtype=object)
-    blank = pd.isna(series).to_numpy() | np.array(
-        [isinstance(v, str) and not v.strip() for v in raw], dtype=bool
-    )
-    nums = np.array(
-        pd.to_numeric(series.where(~blank, None), errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        ),
-        dtype=np.float64,
-    )
-    bad = np.flatnonzero(~blank & ~np.isfinite(nums))
+    typed = table.kind in ("json", "jsonl")  # JSON types its values: "1" and true are not numbers
+    if series.dtype == bool:
+        nums = np.array(series.to_numpy(dtype=np.float64), dtype=np.float64)
+        bad = np.arange(len(raw)) if typed else np.array([], dtype=np.intp)
+    elif pd.api.types.is_numeric_dtype(series.dtype):
+        nums = np.array(series.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+        bad = np.array([], dtype=np.intp)
+    else:
+        na = pd.isna(series).to_numpy()
+        blank = na | np.array([isinstance(v, str) and not v.strip() for v in raw], dtype=bool)
+        wrong = (
+            ~blank & np.array([isinstance(v, (bool, str, dict, list)) for v in raw], dtype=bool)
+            if typed
+            else np.zeros(len(raw), dtype=bool)
+        )
+        clean = series.where(~blank & ~wrong, None)
+        nums = np.array(
+            pd.to_numeric(clean, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),
+            dtype=np.float64,
+        )
+        bad = np.flatnonzero(~blank & (wrong | np.isnan(nums)))
+        nums[blank | wrong] = np.nan
     for i in bad[:MAX_CELL_PROBLEMS]:
-        problems.append(table.where(int(i), column, f"{raw[i]!r} is not a number"))
-    nums[blank] = np.nan
+        problems.append(table.where(int(i), column, _not_a_number(raw[i], typed)))
+    endless = np.flatnonzero(np.isinf(nums))
+    for i in endless[:MAX_CELL_PROBLEMS]:
+        shown = (
+            repr(raw[i]) if isinstance(raw[i], str) else ("-" if nums[i] < 0 else "") + "Infinity"
+        )
+        problems.append(
+            table.where(int(i), column, f"{shown} is not a finite number; a value must be finite")
+        )
+    if limit is not None:
+        for i in np.flatnonzero(np.abs(nums) > limit)[:MAX_CELL_PROBLEMS]:
+            if np.isfinite(nums[i]):
+                problems.append(table.where(int(i), column, _too_large(nums[i], limit)))
     return nums
+
+
+def _not_a_number(value: Any, typed: bool) -> str:
+    if typed and isinstance(value, bool):
+        return f"{str(value).lower()} is a boolean; a number belongs here (1 or 0)"
+    if typed and isinstance(value, str):
+        return f"{value!r} is a string; a number belongs here (write it without quotes)"
+    if typed and isinstance(value, (dict, list)):
+        return (
+            f"is a JSON {'object' if isinstance(value, dict) else 'array'}; a number belongs here"
+        )
+    return f"{value!r} is not a number"
+
+
+def _too_large(value: float, limit: float) -> str:
+    return (
+        f"{value:g} is above {limit:g}: not a measured cost, token count or latency "
+        "(totals over such values overflow)"
+    )
 
 
 def scale_and_check(
@@ -552,7 +597,7 @@ def import_routerbench(path: Path, opts: ImportOptions) -> OutcomeMatrix:
     for j, m in enumerate(models):
         raw = numbers(table, m, problems)
         score[:, j] = scale_and_check(table, rows, raw, m, opts, problems, notes)
-        cost[:, j] = numbers(table, f"{m}|total_cost", problems)
+        cost[:, j] = numbers(table, f"{m}|total_cost", problems, limit=MAX_CALL_VALUE)
         for i in np.flatnonzero(cost[:, j] < 0)[:MAX_CELL_PROBLEMS]:
             problems.append(
                 table.where(int(i), f"{m}|total_cost", f"cost {cost[i, j]:g} is negative")
@@ -823,7 +868,7 @@ def long_matrix(
     }
     for name in LONG_VALUES:
         if name in cols:
-            row_values[name] = numbers(table, name, problems)[keep]
+            row_values[name] = numbers(table, name, problems, limit=MAX_CALL_VALUE)[keep]
             for i in np.flatnonzero(row_values[name] < 0)[:MAX_CELL_PROBLEMS]:
                 problems.append(
                     table.where(int(rows[i]), name, f"{row_values[name][i]:g} is negative")

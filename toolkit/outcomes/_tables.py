@@ -316,7 +316,7 @@ def read_parquet(path: Path) -> Table:
         frame = pd.read_parquet(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(located(path, None, "file", f"not a parquet file: {exc}")) from None
-    return Table(path, frame.reset_index(drop=True), "parquet")
+    return _valid_text(Table(path, frame.reset_index(drop=True), "parquet"))
 
 
 def read_pickle(path: Path, *, allow_pickle: bool) -> Table:
@@ -341,7 +341,31 @@ def read_pickle(path: Path, *, allow_pickle: bool) -> Table:
         raise InputError(
             located(path, None, "file", f"holds a {type(obj).__name__}; expected a DataFrame")
         )
-    return Table(path, obj.reset_index(drop=True), "pickle")
+    return _valid_text(Table(path, obj.reset_index(drop=True), "pickle"))
+
+
+def _valid_text(table: Table) -> Table:
+    """``table`` if no text in it (column names, cells, nested values) holds a lone
+    surrogate; else an InputError naming the first row and column that does."""
+    for name in table.frame.columns:
+        if lone_surrogate_at(str(name)) is not None:
+            raise InputError(table.column_problem(ascii(name), SURROGATE_PROBLEM))
+    for name in table.frame.columns:
+        series = table.frame[name]
+        if series.dtype != object and str(series.dtype) not in ("string", "str"):
+            continue
+        values = series.to_numpy(dtype=object)
+        try:  # one join per column: fast, and only a failing column is searched
+            "".join(v for v in values if isinstance(v, str)).encode("utf-8")
+            nested = [i for i, v in enumerate(values) if isinstance(v, dict | list | tuple)]
+        except UnicodeEncodeError:
+            nested = list(range(len(values)))
+        for i in nested:
+            bad = lone_surrogate_at(values[i])
+            if bad is not None:
+                field = str(name) if bad == "(value)" else f"{name}.{bad}"
+                raise InputError(table.where(i, field, SURROGATE_PROBLEM))
+    return table
 
 
 def read_any(path: Path, *, allow_pickle: bool = False, kinds: tuple[str, ...]) -> Table:
