@@ -40,7 +40,7 @@ CASES = [
     ),
     ("routerarena/cached_results", "routerarena", [], 3, 2, "inference_cost"),
     ("alpacaeval", "alpacaeval", [], 3, 2, "rounded 1 preferences"),
-    ("zeroeval/gsm", "zeroeval", [], 3, 2, "numeric grader"),
+    ("zeroeval/gsm", "zeroeval", [], 3, 2, "ZeroEval's own rules (numeric for gsm)"),
     ("arena_hard/model_judgment/gpt-4_single", "arena-hard", ["--questions", Q_AH], 2, 2, "1-10"),
     (
         "arena_hard/model_judgment/gpt-4-1106-preview",
@@ -457,3 +457,102 @@ def test_a_byte_order_mark_and_unicode_line_separators_are_valid(
     f.write_bytes(b"\xef\xbb\xbf" + body.encode("utf-8"))
     m = import_outcomes(f, "long")
     assert m.n_tasks == 1 and m.text[0] == "a\u2028b\u0085c"
+
+
+# ----- ZeroEval graded as ZeroEval grades (issue 26, 1.8) -----
+
+
+def _zeroeval_item(i: int, output: str, **fields: object) -> dict[str, object]:
+    return {"id": f"t{i}", "question": f"q{i}", "output": [output], "dataset": "gsm", **fields}
+
+
+def test_zeroeval_scores_by_its_own_extraction_rules(tmp_path: Path) -> None:
+    # synthetic outputs, each exercising one of ZeroEval's gsm rules
+    cases = [
+        ('```json\n{"reasoning": "r", "answer": "$1,000"}\n```', "# 1000", 1.0),  # $ and , go
+        ('{"answer": "3/4"}', "# 0.75", 1.0),  # a fraction becomes its value
+        ('{"answer": 18} then {"answer": 5}', "# 18", 1.0),  # the first JSON object wins
+        ('{"answer": "18 eggs", "reasoning": "broken \\q"}', "# 18", 1.0),  # by pattern
+        ("answer: 42, done", "# 42", 1.0),  # an unquoted key and value
+        ("no json here", "# 7", 0.0),  # no answer: 0, still counted
+        ('{"answer": "__import__(\'os\')/2"}', "# 2", 1.0),  # never run: the first number, 2
+        ('{"answer": "7.0"}', "# 7", 1.0),
+        ('{"answer": "-3"}', "# 3", 0.0),
+    ]
+    rows = [_zeroeval_item(i, o, answer=t) for i, (o, t, _) in enumerate(cases)]
+    folder = tmp_path / "gsm"
+    folder.mkdir()
+    for name in ("model-a", "Meta-Llama-3.1-8B-Instruct"):
+        (folder / f"{name}.json").write_text(json.dumps(rows), encoding="utf-8")
+    # the Llama-3.1 rule: a \\boxed{} answer in the last 30 characters counts for Llama-3.1 only
+    boxed = _zeroeval_item(99, "so the total is $\\boxed{36}$", answer="# 36")
+    for name, extra in (("model-a", boxed), ("Meta-Llama-3.1-8B-Instruct", boxed)):
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps([*json.loads(path.read_text("utf-8")), extra]), "utf-8")
+    m = import_outcomes(folder, "zeroeval", cost_rank="model-a,Meta-Llama-3.1-8B-Instruct")
+    want = [c[2] for c in cases]
+    got = {e: m.score[:, j].tolist() for j, e in enumerate(m.executors)}
+    assert got["model-a"] == [*want, 0.0]
+    assert got["Meta-Llama-3.1-8B-Instruct"] == [*want, 1.0]
+    note = " ".join(m.provenance["notes"])
+    assert "ZeroEval's own rules" in note and "no answer found" in note, note
+
+
+def test_zeroeval_multiple_choice_uses_the_last_json_and_the_choice_letter(tmp_path: Path) -> None:
+    choices = ["red", "green", "blue"]
+    outputs = [
+        ('{"answer": "A"} on reflection {"answer": "C"}', 1.0),  # the last object counts
+        ('{"answer": "blue"}', 0.0),  # the letter, not the text
+        ('"answer": "C"', 1.0),
+    ]
+    rows = [
+        {
+            "id": f"m{i}",
+            "question": f"q{i}",
+            "output": [o],
+            "dataset": "mmlu-redux",
+            "choices": choices,
+            "correct_answer": "blue",
+        }
+        for i, (o, _) in enumerate(outputs)
+    ]
+    folder = tmp_path / "mmlu-redux"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.json").write_text(json.dumps(rows), encoding="utf-8")
+    m = import_outcomes(folder, "zeroeval", cost_rank="a,b")
+    assert m.score[:, 0].tolist() == [s for _, s in outputs]
+    rows[1]["correct_answer"] = "purple"
+    (folder / "a.json").write_text(json.dumps(rows), encoding="utf-8")
+    with pytest.raises(InputError, match=r"a\.json:1: correct_answer: 'purple' is not one of"):
+        import_outcomes(folder, "zeroeval", cost_rank="a,b")
+
+
+def test_zeroeval_summary_differences_are_noted_per_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "z.parquet"
+    summary = PUB / "zeroeval" / "gsm.summary.json"
+    argv = ["outcomes", "import", str(PUB / "zeroeval" / "gsm"), "--format", "zeroeval"]
+    code = main([*argv, "--summary", str(summary), "--out", str(out)])
+    text = capsys.readouterr().err
+    assert code == 0, text
+    # synthetic summary: Llama matches (66.67), Mixtral is 3.33 points above ours
+    assert "Meta-Llama-3-8B-Instruct +0.00" in text and "Mixtral-8x7B-Instruct-v0.1 -3.33" in text
+    assert "not imported: command-r" in text
+    code = main([*argv, "--scorer", "numeric", "--summary", str(summary), "--out", str(out)])
+    assert code == 2 and "--summary" in capsys.readouterr().err
+    code = main(
+        [
+            "outcomes",
+            "import",
+            str(PUB / "alpacaeval"),
+            "--format",
+            "alpacaeval",
+            "--summary",
+            str(summary),
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 2 and "--summary" in capsys.readouterr().err

@@ -109,7 +109,14 @@ def register(sub: Any) -> None:
     imp.add_argument(
         "--scorer",
         metavar="GRADER",
-        help="the grader that scores zeroeval answers (default by dataset: numeric for gsm)",
+        help="zeroeval: score the answers with this grader instead of ZeroEval's own rules "
+        "(gsm, math-l5, mmlu-redux; other datasets need a grader: numeric, choice, ...)",
+    )
+    imp.add_argument(
+        "--summary",
+        metavar="FILE",
+        help="zeroeval: ZeroEval's own summary (result_dirs/<task>.summary.json); the note "
+        "lists each model's accuracy minus the summary's",
     )
     imp.add_argument(
         "--allow-pickle",
@@ -139,7 +146,11 @@ def _import(args: argparse.Namespace) -> int:
 
     check_output_file(args.out, "--out")
     out_path = Path(args.out).resolve()
-    for given, flag in ((args.path, "PATH"), (args.questions, "--questions")):
+    for given, flag in (
+        (args.path, "PATH"),
+        (args.questions, "--questions"),
+        (args.summary, "--summary"),
+    ):
         if given is not None and Path(given).resolve() == out_path:
             raise InputError(
                 f"--out {args.out}: is the input ({flag}); write the outcome matrix elsewhere"
@@ -160,6 +171,7 @@ def _import(args: argparse.Namespace) -> int:
         max_missing=args.max_missing,
         questions=args.questions,
         scorer=args.scorer,
+        summary=args.summary,
     )
     out = matrix.to_parquet(args.out)
     print(f"{out}: {matrix.describe()}")

@@ -119,6 +119,7 @@ def import_outcomes(
     questions: str | Path | None = None,
     scorer: str | None = None,
     raw_scores: bool = False,
+    summary: str | Path | None = None,
 ) -> OutcomeMatrix:
     """Import an outcome file (or folder, or run directory) of ``format`` into a matrix.
 
@@ -148,6 +149,8 @@ def import_outcomes(
     rank = parse_cost_rank(cost_rank) if isinstance(cost_rank, str) else tuple(cost_rank or ())
     if raw_scores and format != "routerdc":
         raise InputError(located("--raw-scores", None, format, "applies to --format routerdc only"))
+    if summary is not None and format != "zeroeval":
+        raise InputError(located("--summary", None, format, "applies to --format zeroeval only"))
     opts = ImportOptions(
         drop_incomplete=drop_mode(drop_incomplete),
         prices=Path(prices) if prices is not None else None,
@@ -162,6 +165,7 @@ def import_outcomes(
         max_missing=max_missing,
         questions=Path(questions) if questions is not None else None,
         scorer=scorer,
+        summary=Path(summary) if summary is not None else None,
     )
     src = Path(path)
     matrix = entry.obj(src, opts)

@@ -39,6 +39,7 @@ class ImportOptions:
     max_missing: float = MAX_MISSING
     questions: Path | None = None
     scorer: str | None = None
+    summary: Path | None = None
 
     def flags(self) -> dict[str, object]:
         """The options that differ from the defaults, as the flags' names and values."""
@@ -71,6 +72,7 @@ _DEFAULTS: dict[str, object] = {
     "max_missing": MAX_MISSING,
     "questions": None,
     "scorer": None,
+    "summary": None,
 }
 
 

@@ -26,8 +26,10 @@ import numpy as np
 import numpy.typing as npt
 
 from toolkit._errors import InputError, located
+from toolkit.outcomes import _zeroeval as zeroeval
 from toolkit.outcomes._dedupe import resolve_duplicates
 from toolkit.outcomes._importers import (
+    StrArray,
     apply_columns,
     long_matrix,
     numbers,
@@ -548,38 +550,154 @@ def zeroeval_answer(output: Any) -> str:
 
 @importer("zeroeval", fields=(*ZEROEVAL, "model"))
 def import_zeroeval(path: Path, opts: ImportOptions) -> OutcomeMatrix:
-    """ZeroEval result files (result_dirs/<task>/<model>.json), scored by a grader."""
+    """ZeroEval result files (result_dirs/<task>/<model>.json), scored as ZeroEval scores
+    them (or by a grader given with ``--scorer``)."""
+    refuse(opts, "zeroeval", pickle=True, score_scale=True, scorer=False)
+    # the folder's own files, as ZeroEval reads them: sampling/ and other modes are other runs
+    table = read_files(path, kinds=("json",), what="ZeroEval result files", recursive=False)
+    apply_columns(table, opts.columns, ZEROEVAL)
+    if "model" not in opts.columns:
+        # the file name, not 'generator': two runs of one generator are two executors
+        table.frame["model"] = [f.stem for f in _files_of(table)]
+    require(table, ("prompt_id", "prompt", "model", "response"), "zeroeval")
+    frame = table.frame
+    if "category" not in frame.columns:
+        frame["category"] = ""
+    cats = strings(frame["category"])
+    outputs = [o[0] if isinstance(o, list) and o else o for o in frame["response"]]
+    frame["response"] = outputs
+    if opts.scorer is None and set(cats) <= set(zeroeval.RULES):
+        score, notes = _zeroeval_scores(table, cats, [str(o or "") for o in outputs], opts)
+    elif opts.summary is not None:
+        raise InputError(
+            located(
+                "--summary",
+                None,
+                str(opts.summary),
+                "compares ZeroEval's own scoring with its summary, so it applies without "
+                f"--scorer and to the datasets ZeroEval scores ({', '.join(zeroeval.RULES)})",
+            )
+        )
+    else:
+        score, notes = _graded_scores(table, cats, outputs, opts)
+    return long_matrix(table, opts, source=f"zeroeval:{path}", notes=notes, scores=score)
+
+
+def _zeroeval_scores(
+    table: Table, cats: StrArray, outputs: list[str], opts: ImportOptions
+) -> tuple[FloatArray, list[str]]:
+    """Every output scored by ZeroEval's own rule for its dataset (see ``_zeroeval``)."""
+    frame = table.frame
+    rules = [zeroeval.RULES[c] for c in cats]
+    targets = np.full(len(frame), "", dtype=object)
+    numeric = [i for i, r in enumerate(rules) if r == "numeric"]
+    choice = [i for i, r in enumerate(rules) if r == "choice"]
+    if numeric:
+        require(table, ("target",), "zeroeval")
+        targets[numeric] = strings(frame["target"])[numeric]
+    if choice:
+        require(table, ("choices", "correct_answer"), "zeroeval")
+        problems: list[str] = []
+        for i in choice:
+            options, correct = frame["choices"].iat[i], frame["correct_answer"].iat[i]
+            label = (
+                zeroeval.choice_label(correct, list(options)) if isinstance(options, list) else None
+            )
+            if label is None:
+                problems.append(
+                    table.where(i, "correct_answer", f"{correct!r} is not one of the choices")
+                )
+            targets[i] = label or ""
+        raise_problems(problems)
+        frame["target"] = targets
+    models = strings(frame["model"])
+    scored = [
+        zeroeval.score(r, str(m), o, str(t))
+        for r, m, o, t in zip(rules, models, outputs, targets, strict=True)
+    ]
+    score = np.array([s for s, _ in scored], dtype=float)
+    used = ", ".join(
+        f"{rule} for {', '.join(sorted({c for c in cats if zeroeval.RULES[c] == rule}))}"
+        for rule in sorted(set(rules))
+    )
+    notes = [
+        f"ZeroEval files hold answers, not scores: scored {len(score)} answers by ZeroEval's own "
+        f"rules ({used}); {int((score == 1).sum())} correct, "
+        f"{sum(not found for _, found in scored)} with no answer found (scored 0 and counted, as "
+        "ZeroEval counts them); --scorer GRADER regrades with a grader instead",
+    ]
+    if opts.summary is not None:
+        notes.append(_summary_note(opts.summary, models, score))
+    return score, notes
+
+
+def _summary_note(path: Path, models: StrArray, score: FloatArray) -> str:
+    """Each model's accuracy (in points) minus the ``Acc`` of ZeroEval's summary file."""
+    summary = read_any(path, kinds=("json",))
+    require(summary, ("Model", "Acc"), "zeroeval --summary")
+    names = strings(summary.frame["Model"])
+    modes = strings(summary.frame["Mode"]) if summary.has("Mode") else names.copy()
+    published: dict[str, float] = {}
+    for i, acc in enumerate(summary.frame["Acc"]):
+        try:
+            value = float(acc)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not np.isfinite(value) or isinstance(acc, bool):
+            raise InputError(summary.where(i, "Acc", f"{acc!r} is not an accuracy in points"))
+        if names[i] not in published or modes[i] == "greedy":
+            published[names[i]] = value
+    parts, gaps, absent = [], [], []
+    executors = list(dict.fromkeys(str(m) for m in models))
+    for name in executors:
+        theirs = published.get(name, published.get(zeroeval.summary_name(name)))
+        if theirs is None:
+            absent.append(name)
+            continue
+        # ZeroEval prints Acc to 2 decimals: compare like with like (and no "-0.00")
+        gap = round(round(100.0 * float(score[models == name].mean()), 2) - theirs, 2) + 0.0
+        parts.append(f"{name} {gap:+.2f}")
+        gaps.append(abs(gap))
+    found = {n for n in executors if n not in absent}
+    seen = found | {zeroeval.summary_name(n) for n in found}
+    unused = sorted(n for n in published if n not in seen)
+    text = f"ZeroEval's summary {path.name}: our accuracy minus its Acc, in points: "
+    text += ", ".join(parts) if parts else "no model in common"
+    if gaps:
+        text += f" (largest {max(gaps):.2f}, mean {sum(gaps) / len(gaps):.2f} over {len(gaps)})"
+    if absent:
+        text += f"; not in the summary: {', '.join(absent)}"
+    if unused:
+        text += f"; in the summary, not imported: {', '.join(unused)}"
+    return text
+
+
+def _graded_scores(
+    table: Table, cats: StrArray, outputs: list[Any], opts: ImportOptions
+) -> tuple[FloatArray, list[str]]:
+    """Every answer scored by a registered grader: ``--scorer``, else the dataset's default."""
     import asyncio
 
     from toolkit.grading import grade_many
     from toolkit.tasks import GraderRef, Task
 
-    refuse(opts, "zeroeval", pickle=True, score_scale=True, scorer=False)
-    table = read_files(path, kinds=("json",), what="ZeroEval result files")
-    apply_columns(table, opts.columns, ZEROEVAL)
-    if "model" not in opts.columns:
-        # the file name, not 'generator': two runs of one generator are two executors
-        table.frame["model"] = [f.stem for f in _files_of(table)]
-    require(table, ("prompt_id", "prompt", "model", "response", "target"), "zeroeval")
+    require(table, ("target",), "zeroeval")
     frame = table.frame
-    if "category" not in frame.columns:
-        frame["category"] = ""
-    cats = strings(frame["category"])
     scorer = opts.scorer
     if scorer is None:
         found = {DEFAULT_SCORER.get(c) for c in set(cats)}
         if len(found) != 1 or None in found:
             raise InputError(
                 located(
-                    path,
+                    table.path,
                     None,
                     "--scorer",
-                    f"no default scorer for dataset {', '.join(sorted(set(cats)))}; pass --scorer GRADER (a registered grader: numeric, choice, exact, ...)",
+                    f"no default scorer for dataset {', '.join(sorted(set(cats)))}; pass "
+                    "--scorer GRADER (a registered grader: numeric, choice, exact, ...)",
                 )
             )
         scorer = str(found.pop())
-    answers = [zeroeval_answer(o) for o in frame["response"]]
-    frame["response"] = [o[0] if isinstance(o, list) and o else o for o in frame["response"]]
+    answers = [zeroeval_answer(o) for o in outputs]
     targets = strings(frame["target"])
     tasks = [
         Task(
@@ -602,4 +720,4 @@ def import_zeroeval(path: Path, opts: ImportOptions) -> OutcomeMatrix:
         "grader against 'answer' (the output's JSON 'answer' field where it parses, else the "
         f"whole output); {int((score == 1).sum())} correct",
     ]
-    return long_matrix(table, opts, source=f"zeroeval:{path}", notes=notes, scores=score)
+    return score, notes

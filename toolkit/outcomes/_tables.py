@@ -406,15 +406,17 @@ def read_any(path: Path, *, allow_pickle: bool = False, kinds: tuple[str, ...]) 
     return read_pickle(path, allow_pickle=allow_pickle)
 
 
-def read_files(path: Path, *, kinds: tuple[str, ...], what: str) -> Table:
-    """A file, or every file of the allowed ``kinds`` under a folder (sorted), as one table."""
+def read_files(path: Path, *, kinds: tuple[str, ...], what: str, recursive: bool = True) -> Table:
+    """A file, or every file of the allowed ``kinds`` under a folder (sorted; its subfolders
+    too when ``recursive``), as one table."""
     suffixes = {"csv": ".csv", "jsonl": ".jsonl", "json": ".json", "parquet": ".parquet"}
     if not path.exists():
         raise InputError(located(path, None, "file", "not found"))
     if not path.is_dir():
         return read_any(path, kinds=kinds)
     wanted = {suffixes[k] for k in kinds if k in suffixes}
-    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in wanted)
+    found = path.rglob("*") if recursive else path.iterdir()
+    files = sorted(p for p in found if p.is_file() and p.suffix.lower() in wanted)
     if not files:
         raise InputError(
             located(path, None, "folder", f"holds no {' or '.join(sorted(wanted))} files ({what})")
