@@ -9,6 +9,7 @@ All task and outcome data here is synthetic (made up for these tests).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -441,3 +442,119 @@ def test_a_spec_loads_plugin_files_relative_to_itself(plugin_file: Path) -> None
     )
     assert out.returncode == 2
     assert f"{spec}:3: plugins.0: plugin file 'missing.py' not found" in out.stderr
+
+
+def test_a_plugin_that_calls_sys_exit_at_load_exits_2_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "exiting_plugin.py").write_text("import sys\nsys.exit(0)\n")
+    env = {**_base_env(), "PYTHONPATH": str(tmp_path), "TOOLKIT_PLUGINS": "exiting_plugin"}
+    out = _toolkit("plugins", env=env)
+    assert out.returncode == 2, out.stderr
+    assert (
+        "TOOLKIT_PLUGINS: plugin 'exiting_plugin' failed to import: it called sys.exit(0) "
+        "while loading"
+    ) in out.stderr
+    assert "Traceback" not in out.stderr
+    spec = tmp_path / "spec.toml"  # the same file named by a spec's plugins
+    spec.write_text('name = "x"\nplugins = ["exiting_plugin.py"]\n')
+    out = _toolkit("run", str(spec), "--dry-run", env=_base_env())
+    assert out.returncode == 2, out.stderr
+    assert f"{spec}:2: plugins.0: plugin file 'exiting_plugin.py' failed to import: it called " in (
+        out.stderr
+    )
+
+
+def test_a_clash_between_plugins_names_both_and_the_specs_plugins_line(tmp_path: Path) -> None:
+    for name in ("first_plugin", "second_plugin"):
+        (tmp_path / f"{name}.py").write_text(
+            "import toolkit\n@toolkit.grader('same_name')\ndef g(task, answer):\n    return 1.0\n"
+        )
+    spec = tmp_path / "spec.toml"
+    spec.write_text('name = "x"\n\nplugins = ["second_plugin.py"]\n')
+    env = {**_base_env(), "PYTHONPATH": str(tmp_path), "TOOLKIT_PLUGINS": "first_plugin"}
+    out = _toolkit("run", str(spec), "--dry-run", env=env)
+    assert out.returncode == 2, out.stderr
+    assert f"{spec}:3: plugins.0:" in out.stderr
+    assert (
+        "grader 'same_name' from module:second_plugin is already registered by module:first_plugin"
+    ) in out.stderr
+    # one plugin named twice (a module in TOOLKIT_PLUGINS, its file in the spec) is no clash
+    spec.write_text('name = "x"\n\nplugins = ["first_plugin.py"]\n')
+    out = _toolkit("run", str(spec), "--dry-run", env=env)
+    assert "already registered" not in out.stderr and "plugins.0" not in out.stderr, out.stderr
+
+
+def test_an_executor_plugin_that_raises_is_named_in_the_summary_and_recorded(
+    tmp_path: Path,
+) -> None:
+    plugin = tmp_path / "boom_plugin.py"
+    plugin.write_text(
+        textwrap.dedent(
+            """
+            from typing import Literal
+
+            import toolkit
+            from toolkit.models import ExecutorBase
+
+
+            class BoomConfig(ExecutorBase):
+                kind: Literal["boom"] = "boom"
+
+
+            class Boom:
+                def __init__(self, config):
+                    self.name = config.name
+
+                def worst_case_usd(self, request):
+                    return 0.0
+
+                async def complete(self, request):
+                    raise RuntimeError("boom at " + request.prompt)
+
+
+            @toolkit.executor("boom", config=BoomConfig)
+            def boom(config):
+                '''Always raises (a test double).'''
+                return Boom(config)
+            """
+        )
+    )
+    tasks = _write_tasks(tmp_path / "tasks.jsonl", TASKS[:2])
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        textwrap.dedent(
+            f"""
+            name = "boom"
+            plugins = ["boom_plugin.py"]
+
+            [tasks]
+            paths = ["{tasks.name}"]
+
+            [cache]
+            enabled = false
+
+            [[executors]]
+            name = "bot"
+            kind = "boom"
+            max_retries = 0
+
+            [[strategies]]
+            kind = "single"
+            executor = "bot"
+            """
+        )
+    )
+    plugin_tasks = PLUGIN_ROOT  # the starts_with grader of TASKS
+    env = {**_base_env(), "PYTHONPATH": str(plugin_tasks), "TOOLKIT_PLUGINS": PLUGIN}
+    dry = _toolkit("run", str(spec), "--dry-run", env=env, cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert "boom: free" in dry.stdout and "no worst case given" not in dry.stdout, dry.stdout
+    out = _toolkit("run", str(spec), "--out", str(tmp_path / "run"), env=env, cwd=tmp_path)
+    text = out.stdout + out.stderr
+    assert "2 with errors (bot: 2, first: " in text and "RuntimeError: boom at greet" in text, text
+    assert "Traceback" not in text
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text("utf-8"))
+    recorded = {p["source"]: p for p in manifest["plugins"]}
+    assert recorded["module:boom_plugin"]["path"] == str(plugin.resolve())
+    digest = hashlib.sha256(plugin.read_bytes()).hexdigest()
+    assert recorded["module:boom_plugin"]["sha256"] == digest
+    assert f"module:{PLUGIN}" in recorded and manifest["replaced_builtins"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from toolkit.registry import (
     REGISTRY,
     Builtin,
     PluginError,
+    PluginWarning,
     Registry,
     grader,
 )
@@ -61,7 +63,9 @@ def test_a_clash_is_an_error_unless_replace_and_a_rerun_cell_is_not_a_clash() ->
 
         with pytest.raises(PluginError, match="already registered"):
             REGISTRY.register("grader", "clash_test", other)
-        with pytest.raises(PluginError, match="grader 'exact' is already registered"):
+        with pytest.raises(
+            PluginError, match=r"grader 'exact' from .* is already registered by builtin"
+        ):
             REGISTRY.register("grader", "exact", other)
 
         # the same definition run again (a notebook cell re-run) replaces it silently
@@ -158,3 +162,93 @@ def test_a_plugin_grader_that_raises_is_named_not_a_traceback() -> None:
             asyncio.run(grader_for(task).grade(task, "a"))
     finally:
         REGISTRY.unregister("grader", "raises_test")
+
+
+def test_an_entry_point_that_calls_sys_exit_is_a_plugin_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.metadata
+
+    class ExitingEntryPoint:
+        name, value, dist = "exiting", "exiting_plugin:setup", None
+
+        def load(self) -> None:
+            raise SystemExit(0)
+
+    monkeypatch.delenv("TOOLKIT_PLUGINS", raising=False)
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [ExitingEntryPoint()])
+    with pytest.raises(PluginError, match=r"entry point 'exiting' .* it called sys\.exit\(0\)"):
+        Registry({}).load_plugins()
+
+
+def test_one_plugin_named_as_a_module_and_as_a_file_loads_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    for name in ("twice_a", "twice_b"):
+        (tmp_path / f"{name}.py").write_text(
+            "import toolkit\n"
+            f"@toolkit.grader('{name}_test')\n"
+            "def g(task, answer):\n"
+            "    '''One plugin.'''\n"
+            "    return 1.0\n"
+        )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        REGISTRY.load_modules(["twice_a"], where="TOOLKIT_PLUGINS")  # module, then file
+        REGISTRY.load_modules(["twice_a.py"], base_dir=tmp_path)
+        REGISTRY.load_modules(["twice_b.py"], base_dir=tmp_path)  # file, then module
+        REGISTRY.load_modules(["twice_b"], where="TOOLKIT_PLUGINS")
+        assert REGISTRY.get("grader", "twice_a_test").source == "module:twice_a"
+        recorded = {p["source"]: p for p in REGISTRY.provenance()["plugins"]}
+        digest = hashlib.sha256((tmp_path / "twice_a.py").read_bytes())
+        assert recorded["module:twice_a"]["sha256"] == digest.hexdigest()
+    finally:
+        for name in ("twice_a", "twice_b"):
+            REGISTRY.unregister("grader", f"{name}_test")
+            sys.modules.pop(name, None)
+
+
+def test_replacing_a_builtin_warns_naming_both_and_is_recorded() -> None:
+    REGISTRY.get("grader", "exact")  # the built-in is loaded
+
+    def exact(task: object, answer: str) -> float:
+        return 1.0
+
+    exact.__module__ = "my_plugin"
+    try:
+        with pytest.warns(PluginWarning, match="grader 'exact' from module:my_plugin replaces "):
+            REGISTRY.register("grader", "exact", exact, replace=True)
+        assert "grader:exact" in REGISTRY.provenance()["replaced_builtins"]
+    finally:
+        REGISTRY.unregister("grader", "exact")
+    assert "grader:exact" not in REGISTRY.provenance()["replaced_builtins"]
+
+
+def test_a_plugin_importer_that_raises_is_one_line_naming_it_and_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from toolkit.cli import main
+    from toolkit.registry import importer
+
+    def raising(path: Path, opts: object) -> None:
+        raise KeyError("no such column")
+
+    raising.__module__ = "broken_importer_plugin"
+    importer("raising_test")(raising)
+    data = tmp_path / "data.csv"
+    data.write_text("a\n1\n")
+    out = tmp_path / "o.parquet"
+    try:
+        argv = ["outcomes", "import", str(data), "--format", "raising_test", "--out", str(out)]
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code == 1 and not out.exists(), err
+        assert (
+            f"importer 'raising_test' (module:broken_importer_plugin) failed on {data}: "
+            "KeyError: 'no such column'"
+        ) in err
+        assert "Traceback" not in err
+    finally:
+        REGISTRY.unregister("importer", "raising_test")

@@ -24,12 +24,13 @@ import inspect
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from toolkit._errors import InputError
+from toolkit._errors import InputError, ToolkitError
 
 KINDS = ("grader", "executor", "signal", "strategy", "importer")
 PLUGINS_ENV = "TOOLKIT_PLUGINS"
@@ -166,6 +167,10 @@ class PluginError(InputError):
     """A plugin module that cannot be imported, or a registration that clashes. Exit 2."""
 
 
+class PluginWarning(UserWarning):
+    """A plugin replaced a built-in (``replace=True``)."""
+
+
 class Registry:
     """Names by kind. Built-ins load on first lookup; plugins load before any lookup."""
 
@@ -176,6 +181,7 @@ class Registry:
         self._displaced: dict[tuple[str, str], Entry] = {}  # the built-ins they replaced
         self._source: list[str] = []  # the plugin being imported, innermost last
         self._loaded: set[str] = set()  # plugin modules and files already imported
+        self._plugins: dict[str, dict[str, Any]] = {}  # source -> what the manifest records
         self._env_seen: str | None = None
         self._entry_points_done = False
         self._lock = threading.RLock()
@@ -229,10 +235,17 @@ class Registry:
             if (clash or clash_builtin) and not replace:
                 where = held.source if held is not None else "builtin"
                 raise PluginError(
-                    f"{kind} {name!r} is already registered ({where}); choose another name "
-                    "or pass replace=True"
+                    f"{kind} {name!r} from {source} is already registered by {where}; "
+                    "choose another name or pass replace=True"
                 )
             if not builtin and name in self._builtins[kind]:
+                if (kind, name) not in self._replaced:
+                    warnings.warn(
+                        f"{kind} {name!r} from {source} replaces the built-in {kind} {name!r} "
+                        "(replace=True)",
+                        PluginWarning,
+                        stacklevel=3,
+                    )
                 self._replaced.add((kind, name))
                 if held is not None and held.source == "builtin":
                     self._displaced[(kind, name)] = held
@@ -293,6 +306,14 @@ class Registry:
             f"{HOW_PLUGINS_LOAD})"
         )
 
+    def source_of(self, kind: str, name: str) -> str | None:
+        """Where ``name`` came from (``builtin``, ``module:...``), without loading anything;
+        None when it is not registered."""
+        entry = self._entries.get(kind, {}).get(name)
+        if entry is not None:
+            return entry.source
+        return "builtin" if name in self._builtins.get(kind, {}) else None
+
     def listing(self, kind: str) -> list[dict[str, Any]]:
         """``toolkit plugins --json`` rows: name, summary, source, available (and needs)."""
         _check_kind(kind)
@@ -348,21 +369,30 @@ class Registry:
     def _import_module(self, name: str, source: str, where: str) -> None:
         if name in self._loaded:
             return
+        origin = _origin_of(name)
+        if origin is not None and origin in self._loaded:
+            self._loaded.add(name)  # loaded already as a file: one plugin, not a clash
+            return
         with self._importing(source):
             try:
-                importlib.import_module(name)
+                module = importlib.import_module(name)
             except PluginError:
                 raise
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 raise PluginError(
-                    f"{where}: plugin {name!r} failed to import: {type(exc).__name__}: {exc}"
+                    f"{where}: plugin {name!r} failed to import: {_why(exc)}"
                 ) from None
         self._loaded.add(name)
+        self._record(source, getattr(module, "__file__", None))
 
     def _import_file(self, path: Path, shown: str, where: str) -> None:
         key = str(path)
         if key in self._loaded:
             return
+        for name, module in list(sys.modules.items()):
+            if name in self._loaded and _file_of(module) == key:
+                self._loaded.add(key)  # imported already by module name: one plugin
+                return
         if not path.is_file():
             raise PluginError(f"{where}: plugin file {shown!r} not found ({path})")
         module_name = "toolkit_plugin_" + "".join(c if c.isalnum() else "_" for c in key)
@@ -377,12 +407,13 @@ class Registry:
             except PluginError:
                 sys.modules.pop(module_name, None)
                 raise
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 sys.modules.pop(module_name, None)
                 raise PluginError(
-                    f"{where}: plugin file {shown!r} failed to import: {type(exc).__name__}: {exc}"
+                    f"{where}: plugin file {shown!r} failed to import: {_why(exc)}"
                 ) from None
         self._loaded.add(key)
+        self._record(f"module:{path.stem}", key)
 
     def _load_entry_points(self) -> None:
         from importlib.metadata import entry_points
@@ -397,12 +428,26 @@ class Registry:
                         loaded()
                 except PluginError:
                     raise
-                except Exception as exc:
+                except (Exception, SystemExit) as exc:
                     raise PluginError(
                         f"entry point {ep.name!r} ({ep.value}, distribution {dist}) failed "
-                        f"to load: {type(exc).__name__}: {exc}"
+                        f"to load: {_why(exc)}"
                     ) from None
-            self._loaded.add(ep.value.partition(":")[0])
+            module_name = ep.value.partition(":")[0]
+            self._loaded.add(module_name)
+            self._record(source, _file_of(sys.modules.get(module_name)))
+
+    def _record(self, source: str, path: str | None) -> None:
+        self._plugins[source] = {"source": source, "path": path, "sha256": _digest(path)}
+
+    def provenance(self) -> dict[str, Any]:
+        """What a run's manifest records: each loaded plugin (source, file, sha256) and every
+        built-in a plugin replaced (``kind:name``)."""
+        with self._lock:
+            return {
+                "plugins": [dict(p) for p in self._plugins.values()],
+                "replaced_builtins": sorted(f"{k}:{n}" for k, n in self._replaced),
+            }
 
     @contextlib.contextmanager
     def _importing(self, source: str) -> Iterator[None]:
@@ -420,6 +465,62 @@ def _subclasses(config: Any, module: str, name: str) -> bool:
     that subclasses it has loaded its module already."""
     base = getattr(sys.modules.get(module), name, None)
     return isinstance(config, type) and isinstance(base, type) and issubclass(config, base)
+
+
+@contextlib.contextmanager
+def plugin_failure(kind: str, name: str, where: str) -> Iterator[None]:
+    """A plugin's exception as one line: a ToolkitError (exit 1) naming the kind, the name,
+    where it came from and ``where`` it failed (a task, a file). A built-in's pass unchanged."""
+    try:
+        yield
+    except ToolkitError:
+        raise
+    except Exception as exc:
+        source = REGISTRY.source_of(kind, name)
+        if source == "builtin":
+            raise
+        raise ToolkitError(
+            f"{kind} {name!r} ({source or 'not registered'}) failed {where}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _why(exc: BaseException) -> str:
+    """How a plugin failed at load, in one line."""
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r}) while loading"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _origin_of(name: str) -> str | None:
+    """The resolved file a module name would import, without importing it (None if unknown)."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    origin = getattr(spec, "origin", None)
+    return str(Path(origin).resolve()) if origin and Path(origin).is_file() else None
+
+
+def _file_of(module: Any) -> str | None:
+    path = getattr(module, "__file__", None)
+    return str(Path(path).resolve()) if path else None
+
+
+def _digest(path: str | None) -> str | None:
+    """sha256 of a plugin's code: its file, or every ``.py`` file of its package."""
+    import hashlib
+
+    if path is None or not Path(path).is_file():
+        return None
+    file = Path(path)
+    if file.name != "__init__.py":
+        return hashlib.sha256(file.read_bytes()).hexdigest()  # what sha256sum prints
+    files = sorted(file.parent.rglob("*.py"))
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.relative_to(file.parent).as_posix().encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()
 
 
 def _same_definition(a: Any, b: Any) -> bool:

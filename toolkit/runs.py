@@ -289,6 +289,10 @@ class Manifest(BaseModel):
     executor_hourly_rates_usd: dict[str, float] = Field(default_factory=dict)
     sessions: list[Session] = Field(default_factory=list)
     message: str = ""
+    #: every plugin loaded: {"source", "path", "sha256"} (code run with the user's rights)
+    plugins: list[dict[str, Any]] = Field(default_factory=list)
+    #: built-ins a plugin replaced (replace=True), as ``kind:name``
+    replaced_builtins: list[str] = Field(default_factory=list)
 
 
 R = TypeVar("R", bound=BaseModel)

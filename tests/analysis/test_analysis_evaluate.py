@@ -417,3 +417,33 @@ def test_text_summary_fits_120_columns_with_people_units(
     assert max(len(line) for line in text.splitlines()) <= 120
     assert "cost $0.0157" in text and "e-0" not in text.split("Single executors")[0]
     assert " ms" in text or " s " in text  # live latencies with a unit, never 1.2e-05
+
+
+def test_a_plugin_signal_that_raises_is_one_line_naming_it_and_the_file(
+    tmp_path: Path, make_matrix: Callable[..., OutcomeMatrix], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import toolkit
+    from toolkit.registry import REGISTRY
+
+    class Raising:
+        """A signal plugin with a bug (synthetic)."""
+
+        def fit(self, train: object) -> Raising:
+            raise ZeroDivisionError("a bug in fit")
+
+        def predict(self, m: object) -> object:
+            return None
+
+    Raising.__module__ = "broken_signal_plugin"
+    toolkit.signal("raising_test")(Raising)
+    try:
+        path = make_matrix(40, seed=2, split=True).to_parquet(tmp_path / "m.parquet")
+        tune = ["tune", "--train", str(path), "--test", str(path), "--strong-share", "0.5"]
+        for argv in (["evaluate", str(path)], [*tune, "--pair", "large,small"]):
+            code = main([*argv, "--strategy", "score_router:raising_test"])
+            err = capsys.readouterr().err
+            assert code == 1, err
+            assert "signal 'raising_test' (module:broken_signal_plugin) failed in fit() on " in err
+            assert "ZeroDivisionError: a bug in fit" in err and "Traceback" not in err
+    finally:
+        REGISTRY.unregister("signal", "raising_test")

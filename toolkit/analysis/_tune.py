@@ -22,6 +22,7 @@ from toolkit.analysis._baseline import choose_baseline, default_weak
 from toolkit.analysis._metrics import descending_order, inside, tie_group_ends
 from toolkit.analysis._policies import COST_UNITS
 from toolkit.outcomes import OutcomeMatrix
+from toolkit.registry import plugin_failure
 from toolkit.signals import Signal, clone_signal, cross_fit_matrix, make_signal, strong_advantage
 
 FloatArray = npt.NDArray[np.float64]
@@ -156,7 +157,8 @@ class ThresholdRouter:
         sig = self._make_signal()
         name = self.signal if isinstance(self.signal, str) else type(sig).__name__
         oof = cross_fit_matrix(sig, train, folds=self.folds, seed=self.seed, name=name)
-        self.signal_ = sig.fit(train)
+        with plugin_failure("signal", name, f"in fit() on {train.source or 'the train tasks'}"):
+            self.signal_ = sig.fit(train)
         self.train_scores_ = self._route_score(oof, strong, weak)
         cand = self._candidates(train, self.train_scores_)
         i = self._choose(cand, target, value, COST_UNITS.get(train.axis, "USD"))
@@ -224,7 +226,9 @@ class ThresholdRouter:
 
     def routing_score(self, m: OutcomeMatrix) -> FloatArray:
         """The router score of each task of ``m`` (predicted from its text)."""
-        pred = self.signal_.predict(m)
+        name = self.signal if isinstance(self.signal, str) else type(self.signal_).__name__
+        with plugin_failure("signal", name, f"in predict() on {m.source or 'the tasks'}"):
+            pred = self.signal_.predict(m)
         cols = {e: j for j, e in enumerate(self.executors_)}
         return self._route_score(pred, cols[self.strong_], cols[self.weak_])
 

@@ -10,12 +10,15 @@ import argparse
 import importlib
 import pkgutil
 import sys
+import warnings
 from collections.abc import Callable, Sequence
+from typing import TextIO
 
 from toolkit._errors import InputError, ToolkitError
 from toolkit._redact import redact
 
 Handler = Callable[[argparse.Namespace], int]
+_SHOW_WARNING = warnings.showwarning
 MAX_PROBLEMS = 50
 
 
@@ -67,6 +70,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 0
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _run(handler, args)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A plugin warning (a replaced built-in) as one ``warning:`` line; others as Python
+    shows them."""
+    from toolkit.registry import PluginWarning
+
+    if issubclass(category, PluginWarning):
+        print(redact(f"warning: {message}"), file=sys.stderr)
+    else:
+        _SHOW_WARNING(message, category, filename, lineno, file, line)
+
+
+def _run(handler: Handler, args: argparse.Namespace) -> int:
     try:
         code = handler(args)
         sys.stdout.flush()  # a reader that went away is seen here, not at exit

@@ -248,6 +248,11 @@ class PolicyExecutor:
             cached=False,
         )
 
+    @property
+    def states_worst_case(self) -> bool:
+        """True when the executor says what an attempt may cost (``worst_case_usd``)."""
+        return getattr(self.inner, "worst_case_usd", None) is not None
+
     async def worst_case_usd(self, request: Request, *, offline: bool = True) -> float:
         """The most one attempt may cost, as the executor says (0 when it does not say)."""
         fn = getattr(self.inner, "worst_case_usd", None)

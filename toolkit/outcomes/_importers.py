@@ -39,7 +39,7 @@ from toolkit.outcomes._options import (
     parse_score_scale,
 )
 from toolkit.outcomes._tables import PICKLE_SUFFIXES, Table, concat, read_any, read_csv
-from toolkit.registry import REGISTRY, Entry, importer
+from toolkit.registry import REGISTRY, Entry, importer, plugin_failure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -168,7 +168,8 @@ def import_outcomes(
         summary=Path(summary) if summary is not None else None,
     )
     src = Path(path)
-    matrix = entry.obj(src, opts)
+    with plugin_failure("importer", format, f"on {src}"):
+        matrix = entry.obj(src, opts)
     if not isinstance(matrix, OutcomeMatrix):
         raise InputError(
             located(

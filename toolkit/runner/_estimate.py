@@ -104,7 +104,10 @@ class Estimator:
         elif isinstance(ex, PolicyExecutor):  # a registered kind: its own worst case, if given
             model = cfg.model or cfg.kind
             usd = await ex.worst_case_usd(request)
-            how = f"{cfg.kind}: its worst_case_usd()" if usd else f"{cfg.kind}: no worst case given"
+            if not ex.states_worst_case:
+                how = f"{cfg.kind}: no worst case given"
+            else:
+                how = f"{cfg.kind}: its worst_case_usd()" if usd else f"{cfg.kind}: free"
         else:
             model, usd, how = cfg.kind, 0.0, f"{cfg.kind}: no charge"
         acc = self._acc.setdefault(executor, _Acc())

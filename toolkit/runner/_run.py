@@ -25,12 +25,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 from toolkit._errors import BudgetExceeded, InputError, ReplayMiss, ToolkitError, located
 from toolkit._types import Call, Executor, Request, Trace
+from toolkit.registry import REGISTRY
 from toolkit.runner._estimate import Estimator, PlanLine, with_task_model
 from toolkit.runner._spec import Spec, load_spec
 from toolkit.runs import RunFileError, possibly_billed_usd
@@ -87,6 +88,8 @@ class RunSummary:
     warnings: tuple[str, ...] = ()
     n_declined: int = 0
     possibly_billed_usd: float = 0.0
+    #: per executor (or strategy) with errors: (name, results with errors, its first error)
+    errors_by_executor: tuple[tuple[str, int, str], ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -109,6 +112,7 @@ class RunSummary:
             f"{self.name}: {status or self.status}: {self.n_done}/{self.n_pairs} results "
             f"({self.n_run} this session, {self.n_skipped} already done), "
             f"{self.n_errors} with errors"
+            + (f" ({self._errors_by_executor()})" if self.errors_by_executor else "")
             + (f", {self.n_declined} declined" if self.n_declined else "")
             + f", {self.n_calls} calls, "
             f"spent ${self.spent_usd:.6f} + possibly billed ${self.possibly_billed_usd:.6f}"
@@ -120,6 +124,11 @@ class RunSummary:
         if self.message:
             text += f"; {self.message}"
         return text
+
+    def _errors_by_executor(self) -> str:
+        return "; ".join(
+            f"{name}: {count}, first: {first}" for name, count, first in self.errors_by_executor
+        )
 
     def report(self) -> str:
         """Multi-line text of a dry run's plan (per executor), or the summary line."""
@@ -588,6 +597,17 @@ class _Counters:
     cost: float = 0.0
     stop_status: Status | None = None
     message: str = ""
+    #: executor (or strategy) -> [results with errors, the first error]
+    failing: dict[str, list[Any]] = field(default_factory=dict)
+
+    def note_error(self, trace: Trace, fallback: str) -> None:
+        """Count a result with an error against the executors whose calls failed (else
+        ``fallback``, the strategy's executor or name), keeping each one's first error."""
+        names = [c.executor for c in trace.calls if c.error and not c.declined] or [fallback]
+        first = {c.executor: c.error for c in trace.calls if c.error} if trace.calls else {}
+        for name in dict.fromkeys(names):
+            text = str(first.get(name) or trace.error or "error").splitlines()[0][:160]
+            self.failing.setdefault(name, [0, text])[0] += 1
 
 
 class _Runner:
@@ -724,6 +744,7 @@ class _Runner:
                 if cfg.kind == "local" or cfg.hourly_rate_usd > 0
             },
             sessions=[self._session_info()],
+            **REGISTRY.provenance(),
         )
         return RunWriter.create(self.out_dir, manifest)
 
@@ -879,6 +900,7 @@ class _Runner:
                 self.counters.declined += 1  # by design (not its kind of task), not an error
             else:
                 self.counters.errors += 1
+                self.counters.note_error(trace, config.sole_executor() or strategy.name)
 
     async def _grade(
         self, task: Task, trace: Trace, executors: Mapping[str, Executor]
@@ -925,6 +947,10 @@ class _Runner:
             n_skipped=len(self.done),
             n_calls=self.counters.calls,
             n_errors=self.counters.errors,
+            errors_by_executor=tuple(
+                (name, int(count), str(first))
+                for name, (count, first) in self.counters.failing.items()
+            ),
             n_declined=self.counters.declined,
             spent_usd=self.previous_spent + budget.spent_usd,  # the whole run's, as the bar
             possibly_billed_usd=self.possibly_billed,

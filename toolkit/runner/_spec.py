@@ -143,6 +143,8 @@ class Spec(BaseModel):
         raw = dict(data)
         plugins = raw.get("plugins")
         if isinstance(plugins, list) and all(isinstance(p, str) for p in plugins):
+            # TOOLKIT_PLUGINS first: a clash with one of them is then found at this line
+            REGISTRY.load_plugins()
             for i, plugin in enumerate(plugins):
                 try:
                     REGISTRY.load_modules([plugin], base_dir=base, where="plugins")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from toolkit.registry import plugin_failure
 from toolkit.signals._base import checked_prediction, clone_signal, make_signal
 from toolkit.signals._text import prime_counts
 
@@ -96,8 +97,11 @@ def _fit_and_predict(
 
     def one(job: tuple[OutcomeMatrix, OutcomeMatrix]) -> FloatArray:
         fit_on, predict = job
-        est = clone_signal(signal).fit(fit_on)
-        return checked_prediction(shown, est.predict(predict), predict.n_tasks, fit_on.n_executors)
+        with plugin_failure("signal", shown, f"in fit() on {fit_on.source or 'the train tasks'}"):
+            est = clone_signal(signal).fit(fit_on)
+        with plugin_failure("signal", shown, f"in predict() on {predict.source or 'the tasks'}"):
+            pred = est.predict(predict)
+        return checked_prediction(shown, pred, predict.n_tasks, fit_on.n_executors)
 
     workers = min(len(jobs), _cores())
     if workers < 2 or not getattr(signal, "thread_safe", False):

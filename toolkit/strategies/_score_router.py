@@ -26,6 +26,7 @@ from pydantic import Field, field_validator, model_validator
 
 from toolkit._errors import InputError, ToolkitError
 from toolkit._types import Trace
+from toolkit.registry import plugin_failure
 from toolkit.strategies._base import (
     PlannedCall,
     StrategyConfig,
@@ -328,7 +329,8 @@ class LearnedScores:
                 f"outcomes are for {outcomes.executors}, the strategy routes {self.executors}"
             )
         try:
-            signal = make_signal(self.signal, **self.settings).fit(outcomes.matrix())
+            with plugin_failure("signal", self.signal, f"in fit() on {outcomes.run}"):
+                signal = make_signal(self.signal, **self.settings).fit(outcomes.matrix())
         except ValueError as exc:
             raise InputError(
                 f"strategy {self.owner!r}: cannot fit signal {self.signal!r} on {outcomes.run}: "
@@ -362,7 +364,9 @@ class LearnedScores:
             raise ToolkitError(f"strategy {self.owner!r}: the signal is not fitted yet")
         from toolkit.signals import checked_prediction
 
-        pred = checked_prediction(self.signal, self.signal_.predict([task]), 1, len(self.executors))
+        with plugin_failure("signal", self.signal, f"in predict() on task {task.id!r}"):
+            raw = self.signal_.predict([task])
+        pred = checked_prediction(self.signal, raw, 1, len(self.executors))
         row = pred[0]
         return {e: float(row[j]) for j, e in enumerate(self.executors)}
 
