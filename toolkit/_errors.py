@@ -6,6 +6,7 @@ Exit codes (used by the CLI): 0 success, 1 internal error, 2 bad input,
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,12 +62,28 @@ def check_output_file(path: str | Path, flag: str) -> Path:
     out = Path(path)
     if out.is_dir():
         raise InputError(located(out, None, flag, "is a folder; expected a file to write"))
-    for parent in out.parents:
+    for parent in out.absolute().parents:
         if parent.exists():
             if not parent.is_dir():
                 raise InputError(located(out, None, flag, f"{parent} is a file, not a folder"))
+            _probe(out, parent, flag)
             break
     return out
+
+
+def _probe(out: Path, folder: Path, flag: str) -> None:
+    """Create and remove a file in ``folder``: the one check that holds for root and for
+    /proc or a read-only mount alike."""
+    import tempfile
+
+    try:
+        fd, name = tempfile.mkstemp(prefix=".toolkit-probe-", dir=folder)
+    except OSError as exc:
+        raise InputError(
+            located(out, None, flag, f"cannot write in {folder}: {exc.strerror or exc}")
+        ) from None
+    os.close(fd)
+    os.unlink(name)
 
 
 def lone_surrogate_at(value: object, path: str = "") -> str | None:

@@ -117,3 +117,44 @@ def test_random_split_keeps_identical_prompts_on_one_side() -> None:
     _, test, how = split_outcomes(plain, test_fraction=0.3, seed=0)
     perm = np.random.default_rng(0).permutation(200)
     assert set(test.task_ids) == {f"syn{i}" for i in perm[:60]} and "kept" not in how
+
+
+def test_report_applies_the_overlap_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    m = synthetic_matrix(90, seed=8, split=True)
+    text = m.text.copy()
+    text[0] = text[1] = "the same prompt on both sides"  # task 0 is test, task 1 train
+    path = tmp_path / "m.parquet"
+    dataclasses.replace(m, text=text).to_parquet(path)
+    report = ["report", str(path), "--out"]
+    assert main([*report, str(tmp_path / "r0")]) == 2
+    err = capsys.readouterr().err
+    assert "1 identical prompt(s)" in err and "--dedupe-across-splits" in err
+    assert not (tmp_path / "r0").exists()
+    assert main([*report, str(tmp_path / "r1"), "--dedupe-across-splits"]) == 0
+    assert "dropped 1 test task(s)" in (tmp_path / "r1" / "report.md").read_text("utf-8")
+    assert main([*report, str(tmp_path / "r2"), "--allow-overlap"]) == 0
+    assert "--allow-overlap: train and test overlap" in (tmp_path / "r2" / "report.md").read_text(
+        "utf-8"
+    )
+
+
+def test_tune_takes_one_file_and_a_test_fraction(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    m = synthetic_matrix(120, seed=4)  # no split column: a seeded random split
+    path = tmp_path / "m.parquet"
+    m.to_parquet(path)
+    train, test, _ = split_outcomes(m, test_fraction=0.4, seed=3)
+    a, b = tmp_path / "train.parquet", tmp_path / "test.parquet"
+    train.to_parquet(a)
+    test.to_parquet(b)
+    common = ["--strategy", "random", "--strong-share", "0.5", "--seed", "3", "--json"]
+    assert main(["tune", str(path), "--test-fraction", "0.4", *common]) == 0
+    from_file = json.loads(capsys.readouterr().out)
+    assert main(["tune", "--train", str(a), "--test", str(b), *common]) == 0
+    from_sides = json.loads(capsys.readouterr().out)
+    assert from_file["n_test"] == test.n_tasks and from_file == from_sides
+    assert main(["tune", str(path), "--train", str(a), *common]) == 2
+    assert "give FILE, or --train and --test, not both" in capsys.readouterr().err

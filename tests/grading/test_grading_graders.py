@@ -189,6 +189,17 @@ def test_regex_bad_target_pattern_is_an_input_error() -> None:
         grade(make_task("([", "regex"), "x")
 
 
+def test_a_backtracking_regex_is_bounded_in_time_and_named() -> None:
+    # ^(a+)+$ hangs Python's re on 60 a's and a '!'; the regex package finds the mismatch
+    assert score("a" * 60 + "!", r"^(a+)+$", "regex") == 0.0
+    # overlapping alternatives still backtrack for ever: the match is stopped and named
+    t = make_task(None, "regex", {"pattern": r"^(a|aa)+$"}, id="slow")
+    with pytest.raises(
+        InputError, match=r"task 'slow': grader\.args\.pattern: pattern '\^\(a\|aa\)\+\$' did not"
+    ):
+        grade(t, "a" * 60 + "!")
+
+
 def test_contains() -> None:
     assert score("The capital is PARIS.", "paris", "contains") == 1.0
     assert score("The capital is PARIS.", "paris", "contains", case_sensitive=True) == 0.0

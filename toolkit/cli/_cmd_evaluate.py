@@ -26,16 +26,7 @@ def register(sub: Any) -> None:
             "--train and --test. Inputs are parquet outcome files or run directories."
         ),
     )
-    p.add_argument("file", nargs="?", metavar="FILE", help="outcomes to split into train and test")
-    p.add_argument("--train", metavar="A", help="train outcomes (parquet file or run directory)")
-    p.add_argument("--test", metavar="B", help="test outcomes (parquet file or run directory)")
-    p.add_argument(
-        "--test-fraction",
-        type=finite_float,
-        default=0.3,
-        metavar="F",
-        help="test share of a random split of FILE (default 0.3; unused with a split column)",
-    )
+    add_inputs(p)
     p.add_argument(
         "--strategy",
         action="append",
@@ -142,27 +133,48 @@ def load_side(path: str, side: str) -> tuple[OutcomeMatrix, str]:
     return matrix, str(path)
 
 
-def _run(args: argparse.Namespace) -> int:
+def add_inputs(p: Any) -> None:
+    """FILE, ``--train``/``--test`` and ``--test-fraction``, shared by ``evaluate`` and
+    ``tune``."""
+    p.add_argument("file", nargs="?", metavar="FILE", help="outcomes to split into train and test")
+    p.add_argument("--train", metavar="A", help="train outcomes (parquet file or run directory)")
+    p.add_argument("--test", metavar="B", help="test outcomes (parquet file or run directory)")
+    p.add_argument(
+        "--test-fraction",
+        type=finite_float,
+        default=0.3,
+        metavar="F",
+        help="test share of a random split of FILE (default 0.3; unused with a split column)",
+    )
+
+
+def load_train_test(args: argparse.Namespace) -> tuple[OutcomeMatrix, OutcomeMatrix, str, str]:
+    """(train, test, how they were split, the test's source) from FILE or --train/--test."""
     from toolkit._errors import InputError
-    from toolkit.analysis import evaluate, split_outcomes, summarize_live, to_json
+    from toolkit.analysis import split_outcomes
     from toolkit.outcomes import load_outcomes
 
-    if args.bootstrap < 1:
-        raise InputError(f"--bootstrap must be at least 1, got {args.bootstrap}")
     if args.file and (args.train or args.test):
         raise InputError("give FILE, or --train and --test, not both")
     if args.file:
         matrix = load_outcomes(args.file)
         matrix.check_cost_axis(args.file)
         train, test, how = split_outcomes(matrix, test_fraction=args.test_fraction, seed=args.seed)
-        test_source = args.file
-    elif args.train and args.test:
+        return train, test, how, str(args.file)
+    if args.train and args.test:
         train, how_tr = load_side(args.train, "train")
         test, how_te = load_side(args.test, "test")
-        how = f"train from {how_tr}; test from {how_te}"
-        test_source = args.test
-    else:
-        raise InputError("give FILE (with --test-fraction), or both --train A and --test B")
+        return train, test, f"train from {how_tr}; test from {how_te}", str(args.test)
+    raise InputError("give FILE (with --test-fraction), or both --train A and --test B")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from toolkit._errors import InputError
+    from toolkit.analysis import evaluate, summarize_live, to_json
+
+    if args.bootstrap < 1:
+        raise InputError(f"--bootstrap must be at least 1, got {args.bootstrap}")
+    train, test, how, test_source = load_train_test(args)
     pairs = [parse_pair(x) for x in args.pair or []]
     test, extra, overlap_notes = guard_overlap(train, test, args)
     result = evaluate(

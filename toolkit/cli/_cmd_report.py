@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from toolkit.cli._args import finite_float, seed_arg
+from toolkit.cli._cmd_evaluate import add_overlap_flags
 
 
 def register(sub: Any) -> None:
@@ -70,6 +71,7 @@ def register(sub: Any) -> None:
         metavar="F",
         help="test share of a random split when the outcomes have no split column (default 0.3)",
     )
+    add_overlap_flags(p)
     p.set_defaults(handler=_run)
 
 
@@ -87,6 +89,8 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         test_fraction=args.test_fraction,
         quality_target=args.quality_target,
+        allow_overlap=args.allow_overlap,
+        dedupe_across_splits=args.dedupe_across_splits,
     )
     out = report.write(args.out, pdf=args.pdf)
     print(f"wrote the cost report to {out}/")

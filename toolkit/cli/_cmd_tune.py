@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.cli._args import finite_float, seed_arg
-from toolkit.cli._cmd_evaluate import add_baseline_by, add_overlap_flags
+from toolkit.cli._cmd_evaluate import add_baseline_by, add_inputs, add_overlap_flags
 
 
 def register(sub: Any) -> None:
@@ -19,13 +19,11 @@ def register(sub: Any) -> None:
         description=(
             "Fit a two-executor threshold on train outcomes for a target share of strong calls, "
             "a target quality or a budget per task, then report the strong share, quality and "
-            "cost on train and on test, and their drift (test - train)."
+            "cost on train and on test, and their drift (test - train). Give FILE (split by its "
+            "split column, else at random with --test-fraction) or --train and --test."
         ),
     )
-    p.add_argument(
-        "--train", required=True, metavar="A", help="train outcomes (parquet or run dir)"
-    )
-    p.add_argument("--test", required=True, metavar="B", help="test outcomes (parquet or run dir)")
+    add_inputs(p)
     p.add_argument(
         "--strategy",
         required=True,
@@ -66,13 +64,13 @@ def register(sub: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from toolkit.analysis import COST_UNITS, check_spec_path, to_json, tune, write_tuned_spec
-    from toolkit.cli._cmd_evaluate import guard_overlap, load_side, parse_pair
+    from toolkit.cli._cmd_evaluate import guard_overlap, load_train_test, parse_pair
 
     if args.write_spec:
         check_spec_path(args.write_spec)
-    train, _ = load_side(args.train, "train")
-    test, _ = load_side(args.test, "test")
+    train, test, _, _ = load_train_test(args)
     test, extra, notes = guard_overlap(train, test, args)
+    source = args.file or args.train
     router, result = tune(
         train,
         test,
@@ -93,7 +91,7 @@ def _run(args: argparse.Namespace) -> int:
             f"the nearest sends {got:.1%} (tasks with tied predictions go together)"
         )
     if args.write_spec:
-        out = write_tuned_spec(args.write_spec, router, args.train)
+        out = write_tuned_spec(args.write_spec, router, source)
         result["spec"] = str(out)
         result["live_threshold"] = router.live_threshold()
     if notes:
@@ -118,7 +116,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.write_spec:
         how = (
             f"check it with `toolkit run {result['spec']} --dry-run`"
-            if Path(args.train).is_dir()
+            if Path(source).is_dir()
             else "add its [[strategies]] table to a spec that defines these executors"
         )
         print(f"wrote {result['spec']}: {how}")

@@ -11,6 +11,7 @@ import string
 import unicodedata
 from dataclasses import dataclass
 
+import regex as regex_module
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from toolkit.grading._grade import Grade, mismatch, short, task_error
@@ -326,6 +327,9 @@ def choice(task: Task, answer: str, *, args: ChoiceArgs) -> Grade:
 
 # -- regex and contains -------------------------------------------------------------------
 
+#: Longest time one regex match may take (the ``regex`` package stops it).
+REGEX_TIMEOUT_S = 2.0
+
 
 def _check_regex(task: Task, args: RegexArgs) -> list[tuple[str, str]]:
     if args.pattern is not None:
@@ -345,18 +349,28 @@ def _check_regex(task: Task, args: RegexArgs) -> list[tuple[str, str]]:
 def regex(task: Task, answer: str, *, args: RegexArgs) -> Grade:
     """The answer matches ``pattern`` (or, without it, one of the targets as patterns)."""
     patterns = (args.pattern,) if args.pattern is not None else _targets(task)
-    flags = re.IGNORECASE if args.ignore_case else 0
+    flags = regex_module.IGNORECASE if args.ignore_case else 0
+    field = "grader.args.pattern" if args.pattern is not None else "target"
     for pattern in patterns:
         try:
-            compiled = re.compile(pattern, flags)
-        except re.error as exc:
+            compiled = regex_module.compile(pattern, flags | regex_module.VERSION0)
+        except regex_module.error as exc:
             raise task_error(
-                task, "target", f"pattern {short(pattern)} does not compile: {exc}"
+                task, field, f"pattern {short(pattern)} does not compile: {exc}"
             ) from None
-        if args.fullmatch:
-            hit = compiled.fullmatch(answer.strip()) is not None
-        else:
-            hit = compiled.search(answer) is not None
+        try:  # a pattern such as ^(a+)+$ can backtrack for ever: every match is bounded
+            if args.fullmatch:
+                hit = compiled.fullmatch(answer.strip(), timeout=REGEX_TIMEOUT_S) is not None
+            else:
+                hit = compiled.search(answer, timeout=REGEX_TIMEOUT_S) is not None
+        except TimeoutError:
+            raise task_error(
+                task,
+                field,
+                f"pattern {short(pattern)} did not finish matching a {len(answer)}-character "
+                f"answer within {REGEX_TIMEOUT_S:g} s (repeats over overlapping alternatives, "
+                "such as (a|aa)+, backtrack without end); simplify it",
+            ) from None
         if hit:
             return Grade(1.0, f"matches /{pattern}/")
     how = "fully match" if args.fullmatch else "match"

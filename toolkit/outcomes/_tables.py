@@ -178,7 +178,37 @@ def read_csv(path: Path) -> Table:
         raise InputError(located(path, None, "csv", f"cannot parse: {exc}")) from None
     if frame.empty:
         raise InputError(located(path, 1, "file", "has a header but no data rows"))
+    _check_header(path, raw)
     return Table(path, frame, "csv")
+
+
+def _check_header(path: Path, raw: bytes) -> None:
+    """A column named twice, or a column with no name (but the first: a saved index), is an
+    InputError naming both columns: pandas would rename or drop it silently."""
+    text = raw.decode("utf-8-sig", errors="replace")
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    first: dict[str, int] = {}
+    problems: list[str] = []
+    for i, name in enumerate(header, start=1):
+        if not name.strip():
+            if i > 1:
+                problems.append(
+                    located(path, 1, f"column {i}", "has no name in the header; name it or drop it")
+                )
+            continue
+        if name in first:
+            problems.append(
+                located(
+                    path,
+                    1,
+                    name,
+                    f"names columns {first[name]} and {i}; each column needs its own name "
+                    f"(read as is, the second would become {name}.1)",
+                )
+            )
+        first.setdefault(name, i)
+    if problems:
+        raise InputError(problems[0], problems)
 
 
 TOO_DEEP = "nested too deep to read (a JSON value this deep is not outcome data)"

@@ -189,6 +189,8 @@ def build_cost_report(
     n_boot: int = 1000,
     strategies: Sequence[str] | None = None,
     quality_target: float = 1.0,
+    allow_overlap: bool = False,
+    dedupe_across_splits: bool = False,
 ) -> CostReport:
     """Build the cost report of a run directory or an outcome file (nothing is written).
 
@@ -204,7 +206,13 @@ def build_cost_report(
     inputs = (
         source
         if isinstance(source, ReportInputs)
-        else load_inputs(source, test_fraction=test_fraction, seed=seed)
+        else load_inputs(
+            source,
+            test_fraction=test_fraction,
+            seed=seed,
+            allow_overlap=allow_overlap,
+            dedupe_across_splits=dedupe_across_splits,
+        )
     )
     # Check every flag before the (slower) evaluation, so bad input fails fast.
     base_name = _baseline_name(inputs, baseline)

@@ -63,13 +63,22 @@ class ReportInputs:
         return shown + (f" ({who})" if who and len(rates) > 1 else "")
 
 
-def load_inputs(path: str | Path, *, test_fraction: float = 0.3, seed: int = 0) -> ReportInputs:
+def load_inputs(
+    path: str | Path,
+    *,
+    test_fraction: float = 0.3,
+    seed: int = 0,
+    allow_overlap: bool = False,
+    dedupe_across_splits: bool = False,
+) -> ReportInputs:
     """Load a run directory or an outcome file (parquet written by ``toolkit outcomes import``).
 
     The train/test split is the ``split`` column when it has both, else a seeded random split
     with ``test_fraction`` of the tasks in test (see ``toolkit.analysis.split_outcomes``).
+    Train and test may not share a task id or prompt, as in ``evaluate``: an InputError, unless
+    ``allow_overlap`` (kept, and said) or ``dedupe_across_splits`` (dropped from test).
     """
-    from toolkit.analysis import split_outcomes
+    overlap = {"allow": allow_overlap, "dedupe": dedupe_across_splits}
     from toolkit.outcomes import OutcomeMatrix
 
     p = Path(path)
@@ -80,10 +89,10 @@ def load_inputs(path: str | Path, *, test_fraction: float = 0.3, seed: int = 0) 
             )
         )
     if p.is_dir():
-        return _load_run(p, test_fraction=test_fraction, seed=seed)
+        return _load_run(p, test_fraction=test_fraction, seed=seed, overlap=overlap)
     matrix = OutcomeMatrix.read(p)
     matrix.check_cost_axis(p)
-    train, test, how = split_outcomes(matrix, test_fraction=test_fraction, seed=seed)
+    train, test, how = _split(matrix, test_fraction, seed, overlap)
     return ReportInputs(
         source=p,
         kind="outcomes",
@@ -96,15 +105,27 @@ def load_inputs(path: str | Path, *, test_fraction: float = 0.3, seed: int = 0) 
     )
 
 
-def _load_run(root: Path, *, test_fraction: float, seed: int) -> ReportInputs:
-    from toolkit.analysis import split_outcomes
+def _split(
+    matrix: OutcomeMatrix, test_fraction: float, seed: int, overlap: Mapping[str, bool]
+) -> tuple[OutcomeMatrix, OutcomeMatrix, str]:
+    """(train, test, how): ``evaluate``'s split and its overlap rule."""
+    from toolkit.analysis import check_overlap, split_outcomes
+
+    train, test, how = split_outcomes(matrix, test_fraction=test_fraction, seed=seed)
+    test, _, notes = check_overlap(train, test, **overlap)
+    return train, test, "; ".join([how, *notes])
+
+
+def _load_run(
+    root: Path, *, test_fraction: float, seed: int, overlap: Mapping[str, bool]
+) -> ReportInputs:
     from toolkit.outcomes import OutcomeMatrix
     from toolkit.runs import read_calls, read_manifest, read_results
 
     manifest = read_manifest(root)
     matrix = OutcomeMatrix.from_run(root)
     matrix.check_cost_axis(root)
-    train, test, how = split_outcomes(matrix, test_fraction=test_fraction, seed=seed)
+    train, test, how = _split(matrix, test_fraction, seed, overlap)
     local_rate, rates = _hourly_rates(manifest)
     return ReportInputs(
         source=root,
