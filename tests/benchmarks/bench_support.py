@@ -33,6 +33,7 @@ FIGURES: dict[str, dict[str, str]] = {
         "load_matrix_extra_peak_rss_mb": AT_MOST,
     },
     "notebooks": {"all_notebooks_s": AT_MOST},
+    "import_speed": {"rows_per_s": AT_LEAST, "peak_rss_mb": AT_MOST},
 }
 
 

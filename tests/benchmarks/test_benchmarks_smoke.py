@@ -175,3 +175,14 @@ def test_run_all_writes_latest_json_of_the_documented_shape(tmp_path: Path) -> N
         "latest_details.json",
         "live_calls.png",
     ]
+
+
+def test_import_speed_quick_imports_the_synthetic_file_and_its_reference() -> None:
+    ran = run_script("import_speed", "--quick")
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    check_figures("import_speed", ran.out["figures"])
+    d = ran.out["details"]
+    assert d["rows"] == 40_000 and d["toolkit_shape"] == [10_000, 4]
+    assert d["ratio_to_pandas_reference"] == pytest.approx(d["toolkit_s"] / d["pandas_reference_s"])
+    assert d["peak_mb_idle_process"] < ran.out["figures"]["peak_rss_mb"]["value"]
+    assert "synthetic" in ran.out["data"]

@@ -231,7 +231,7 @@ def test_corpus_covers_every_input_family_and_every_file_is_used() -> None:
 
 
 def _points_at(ref: str, rel: str) -> bool:
-    """True when the file ``ref`` (a spec) names ``rel`` (its tasks or prices file)."""
+    """True when the file ``ref`` (a spec) names ``rel`` (its tasks, prices or plugin file)."""
     path = CORPUS / ref[2:]
     if path.suffix != ".toml" or not path.is_file():
         return False
@@ -239,7 +239,8 @@ def _points_at(ref: str, rel: str) -> bool:
         text = path.read_text("utf-8")
     except UnicodeDecodeError:
         return False
-    return Path(rel).name in text and rel.split("/")[0] in {"prices", "tasks"}
+    named = rel.split("/")[0] in {"prices", "tasks"} or rel.startswith("spec/plugins/")
+    return Path(rel).name in text and named
 
 
 @pytest.mark.parametrize(

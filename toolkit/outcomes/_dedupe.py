@@ -55,6 +55,8 @@ def resolve_duplicates(
     out = ids.copy()
     keep = np.ones(n, dtype=bool)
     res = Resolved(out, keep)
+    if not _repeats(ids, texts, executors, by_text=mode == "auto" and has_ids):
+        return res  # the usual case, found in C: no id repeats, so there is nothing to do
     prompts_of: dict[object, dict[object, object]] = {}
     first: dict[tuple[object, object], int] = {}
     renamed: list[str] = []
@@ -102,6 +104,26 @@ def resolve_duplicates(
                 conflicts.append(f"{ids[i]!r}{whose} at {table.at(i)}, first at {table.at(j)}")
     res.notes = _notes(mode, has_ids, renamed, merged, dropped, conflicts, what)
     return res
+
+
+def _repeats(
+    ids: npt.NDArray[np.object_],
+    texts: npt.NDArray[np.object_],
+    executors: npt.NDArray[np.object_] | None,
+    *,
+    by_text: bool,
+) -> bool:
+    """True when an (id, executor) pair repeats or, ``by_text``, an id has two prompt texts:
+    only then does :func:`resolve_duplicates` need its row-by-row pass."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": ids, "executor": executors if executors is not None else ""})
+    if bool(frame.duplicated().any()):
+        return True
+    if by_text:
+        pairs = pd.DataFrame({"id": ids, "text": texts}).drop_duplicates()
+        return not bool(pairs["id"].is_unique)
+    return False
 
 
 def _count(n: int, what: str) -> str:

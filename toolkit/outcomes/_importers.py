@@ -335,6 +335,11 @@ def strings(series: pd.Series[Any]) -> npt.NDArray[np.object_]:
     """A column as Python strings, with missing values as ``""``."""
     import pandas as pd
 
+    if series.dtype != object and pd.api.types.is_string_dtype(series.dtype):
+        # arrow-backed text: one Python string per distinct value, not one per row (memory)
+        codes, uniques = pd.factorize(series)
+        values = np.append(np.asarray(uniques.to_numpy(dtype=object), dtype=object), "")
+        return np.asarray(values[codes], dtype=object)  # a missing value (code -1) is ""
     values = series.to_numpy(dtype=object, copy=True)
     na = pd.isna(series).to_numpy()
     values[na] = ""

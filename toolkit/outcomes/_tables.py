@@ -382,7 +382,7 @@ def _valid_text(table: Table) -> Table:
             raise InputError(table.column_problem(ascii(name), SURROGATE_PROBLEM))
     for name in table.frame.columns:
         series = table.frame[name]
-        if series.dtype != object and str(series.dtype) not in ("string", "str"):
+        if series.dtype != object:  # arrow-backed text is valid UTF-8 by construction
             continue
         values = series.to_numpy(dtype=object)
         try:  # one join per column: fast, and only a failing column is searched
