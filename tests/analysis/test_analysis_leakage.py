@@ -89,14 +89,20 @@ def test_dedupe_drops_the_shared_tasks_from_test(
     assert json.loads(capsys.readouterr().out)["n_test"] == test.n_tasks - 7
 
 
-def test_split_column_overlap_is_checked_too(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _one_prompt_on_both_sides(tmp_path: Path) -> Path:
+    """SYNTHETIC outcomes with a split column whose test task 0 has train task 1's prompt."""
     m = synthetic_matrix(90, seed=8, split=True)
     text = m.text.copy()
     text[0] = text[1] = "the same prompt on both sides"  # task 0 is test, task 1 train
     path = tmp_path / "m.parquet"
     dataclasses.replace(m, text=text).to_parquet(path)
+    return path
+
+
+def test_split_column_overlap_is_checked_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _one_prompt_on_both_sides(tmp_path)
     assert main(["evaluate", str(path), "--json"]) == 2
     assert "1 identical prompt(s)" in capsys.readouterr().err
 
@@ -122,11 +128,7 @@ def test_random_split_keeps_identical_prompts_on_one_side() -> None:
 def test_report_applies_the_overlap_rule(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    m = synthetic_matrix(90, seed=8, split=True)
-    text = m.text.copy()
-    text[0] = text[1] = "the same prompt on both sides"  # task 0 is test, task 1 train
-    path = tmp_path / "m.parquet"
-    dataclasses.replace(m, text=text).to_parquet(path)
+    path = _one_prompt_on_both_sides(tmp_path)
     report = ["report", str(path), "--out"]
     assert main([*report, str(tmp_path / "r0")]) == 2
     err = capsys.readouterr().err

@@ -556,3 +556,52 @@ def test_zeroeval_summary_differences_are_noted_per_model(
         ]
     )
     assert code == 2 and "--summary" in capsys.readouterr().err
+
+
+def test_a_routerbench_folder_end_to_end_as_published(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SYNTHETIC rows in RouterDC's routerbench_zs layout: three sets' train and test files in
+    one folder, one missing cell, and 2 test prompts that are also train prompts."""
+    models = ("gpt-4-1106-preview", "meta/llama-2-70b-chat", "mistralai/mixtral-8x7b-chat")
+    header = ["sample_id", "prompt", "eval_name", "oracle_model_to_route_to"]
+    header += [f"{m}{suffix}" for m in models for suffix in ("", "|model_response", "|total_cost")]
+    folder = tmp_path / "routerbench_zs"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for name in ("arc_challenge", "mbpp", "winograde"):
+        for split, n in (("train", 30), ("test", 12)):
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(header)
+            for i in range(n):
+                prompt = f"{name} question {split} {i}"
+                if name == "mbpp" and split == "test" and i < 2:
+                    prompt = f"{name} question train {i + 5}"  # the same prompt on both sides
+                cells = [f"{name}.{split}.{i}", prompt, name, models[0]]
+                for m in models:
+                    score = (
+                        ""
+                        if (name, split, i, m) == ("arc_challenge", "train", 3, models[2])
+                        else str(int(rng.random() < 0.6))
+                    )
+                    cells += [score, f"answer of {m}", f"{rng.random() / 1000:.6f}"]
+                writer.writerow(cells)
+            (folder / f"{name}_{split}.csv").write_text(out.getvalue(), encoding="utf-8")
+    out_file = tmp_path / "zs.parquet"
+    imp = ["outcomes", "import", str(folder), "--format", "routerbench", "--out", str(out_file)]
+    assert main(imp) == 2 and "--drop-incomplete" in capsys.readouterr().err
+    assert main([*imp, "--drop-incomplete"]) == 0
+    capsys.readouterr()
+    m = OutcomeMatrix.read(out_file)
+    assert (m.split("train").n_tasks, m.split("test").n_tasks) == (89, 36)
+    assert m.executors == models
+    assert main(["evaluate", str(out_file), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "2 identical prompt(s)" in err and "--dedupe-across-splits" in err, err
+    assert (
+        main(["evaluate", str(out_file), "--dedupe-across-splits", "--bootstrap", "20", "--json"])
+        == 0
+    )
+    r = json.loads(capsys.readouterr().out)
+    assert (r["n_train"], r["n_test"]) == (89, 34)

@@ -10,7 +10,7 @@ exactly as ZeroEval's own summary does:
   ``"answer": ...`` text found by pattern (quoted, or unquoted up to a comma or space); failing
   that, for a model whose name holds ``Llama-3.1``, a ``\\boxed{...}`` in the output's last 30
   characters. Both answer and target lose ``$`` and ``,``; a fraction such as ``3/4`` becomes
-  its value (ZeroEval calls ``eval``; this evaluates plain arithmetic only). The first number of
+  its value (ZeroEval calls ``eval``; this evaluates arithmetic only, with ``toolkit._arith``). The first number of
   each (``-?\\d+(\\.\\d+)?``) must be equal.
 - ``choice`` (``mcqa_eval.py``: ``mmlu-redux``): the answer comes from the *last* complete JSON
   object (then by pattern), and must be exactly the letter of ``correct_answer`` among
@@ -21,13 +21,13 @@ An output with no answer scores 0 and still counts in the total, as in ZeroEval.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import json
-import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
+
+from toolkit._arith import CannotCompute, evaluate
 
 RULES: Mapping[str, str] = {"gsm": "numeric", "math-l5": "numeric", "mmlu-redux": "choice"}
 
@@ -110,39 +110,11 @@ def extract(rule: str, model: str, output: str) -> Any:
     return None
 
 
-_OPS: Mapping[type, Callable[..., Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.USub: operator.neg,
-    ast.UAdd: operator.pos,
-}
-
-
-def _arithmetic(node: ast.AST) -> Any:
-    """The value of a plain arithmetic expression; ValueError for anything else (names,
-    calls, powers: nothing a model wrote is run)."""
-    if isinstance(node, ast.Expression):
-        return _arithmetic(node.body)
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
-        return node.value
-    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-        return _OPS[type(node.op)](_arithmetic(node.left), _arithmetic(node.right))
-    if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
-        return _OPS[type(node.op)](_arithmetic(node.operand))
-    raise ValueError("not plain arithmetic")
-
-
 def _sanitize(answer: str) -> str:
     answer = answer.replace("$", "").strip().replace(",", "")
-    if "/" in answer and len(answer) <= 200:
-        with contextlib.suppress(
-            SyntaxError, ValueError, TypeError, ArithmeticError, RecursionError
-        ):
-            answer = str(float(_arithmetic(ast.parse(answer, mode="eval"))))
+    if "/" in answer:
+        with contextlib.suppress(CannotCompute):
+            answer = str(float(evaluate(answer)))
     return answer
 
 

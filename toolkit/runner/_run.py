@@ -34,7 +34,7 @@ from toolkit._types import Call, Executor, Request, Trace
 from toolkit.registry import REGISTRY
 from toolkit.runner._estimate import Estimator, PlanLine, with_task_model
 from toolkit.runner._spec import Spec, load_spec
-from toolkit.runs import RunFileError, possibly_billed_usd
+from toolkit.runs import IntentRecord, RunFileError, possibly_billed_usd
 from toolkit.strategies import (
     RunInfo,
     Strategy,
@@ -206,7 +206,7 @@ async def arun_spec(
     previous_spent = previous_possibly = 0.0
     resuming = resume and (out_dir / "manifest.json").is_file()
     if resuming:
-        from toolkit.runs import done_keys, possibly_billed_usd, read_calls, read_manifest
+        from toolkit.runs import done_keys, read_calls, read_manifest
 
         manifest = read_manifest(out_dir)
         _check_same_spec(loaded, manifest.spec_sha256, out_dir)
@@ -544,8 +544,6 @@ class _IntentLog:
         self._tickets = itertools.count(1)
 
     def sending(self, call: Sending) -> int:
-        from toolkit.runs import IntentRecord
-
         ticket = next(self._tickets)
         task_id, strategy = _PAIR.get()
         self.writer.add_intent(
@@ -565,8 +563,6 @@ class _IntentLog:
         return ticket
 
     def returned(self, ticket: int, cost_usd: float) -> None:
-        from toolkit.runs import IntentRecord
-
         self.writer.add_intent(
             IntentRecord(
                 event="returned", session=self.session, id=ticket, cost_usd=cost_usd, at=time.time()
@@ -575,8 +571,6 @@ class _IntentLog:
 
     def closed(self, task_id: str, strategy: str) -> None:
         """Every call of this pair in this session is in ``calls.jsonl`` now."""
-        from toolkit.runs import IntentRecord
-
         self.writer.add_intent(
             IntentRecord(
                 event="closed",
