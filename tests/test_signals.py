@@ -106,3 +106,57 @@ def test_knn_equals_a_brute_force_cosine_search() -> None:
         assert np.allclose(got[i], y[:400][order[:7]].mean(axis=0))
     assert np.allclose(got[-1], y[:400].mean(axis=0))  # nothing known: the train mean
     assert len(est.dense_terms_) > 0 and len(est.sparse_terms_) > 0  # both parts exercised
+
+
+def test_category_prior_smooths_each_categorys_rate_towards_the_overall_one() -> None:
+    from toolkit.outcomes import OutcomeMatrix
+    from toolkit.signals import make_signal
+    from toolkit.tasks import Task
+
+    # SYNTHETIC: executor a solves every math task and no prose task; b the reverse
+    cats = ["math"] * 6 + ["prose"] * 4
+    score = np.array([[1.0, 0.0]] * 6 + [[0.0, 1.0]] * 4)
+    train = OutcomeMatrix.build(
+        task_ids=[f"t{i}" for i in range(10)],
+        executors=("a", "b"),
+        score=score,
+        text=[f"task {i}" for i in range(10)],
+        category=cats,
+    )
+    sig = make_signal("category_prior", strength=2.0).fit(train)
+    overall = np.array([6 / 10, 4 / 10])
+    assert np.allclose(sig.overall_, overall)
+    math = [(6 + 2 * overall[0]) / (6 + 2), (0 + 2 * overall[1]) / (6 + 2)]
+    prose = [(0 + 2 * overall[0]) / (4 + 2), (4 + 2 * overall[1]) / (4 + 2)]
+    got = sig.predict(train)
+    assert np.allclose(got[0], math) and np.allclose(got[-1], prose)
+    # a live task: its category; an unseen category, or plain text: the overall rates
+    tasks = [Task(id="x", input="q", category="prose"), Task(id="y", input="q", category="art")]
+    assert np.allclose(sig.predict(tasks), [prose, overall])
+    assert np.allclose(sig.predict(["just text"]), [overall])
+    with pytest.raises(ValueError, match="needs categories"):
+        make_signal("category_prior").fit(["a text"], [[1.0, 0.0]])
+
+
+def test_category_prior_chooses_its_strength_by_cross_validation_on_train() -> None:
+    from toolkit.outcomes import OutcomeMatrix
+    from toolkit.signals import make_signal
+
+    # SYNTHETIC: 40 tasks in each of 5 categories whose rates differ a lot: little smoothing wins
+    rng = np.random.default_rng(0)
+    cats = [f"c{i % 5}" for i in range(200)]
+    p = np.array([[0.05, 0.95], [0.95, 0.05], [0.5, 0.5], [0.9, 0.9], [0.1, 0.1]])
+    score = (rng.random((200, 2)) < p[[i % 5 for i in range(200)]]).astype(float)
+    train = OutcomeMatrix.build(
+        task_ids=[f"t{i}" for i in range(200)],
+        executors=("a", "b"),
+        score=score,
+        text=["x"] * 200,
+        category=cats,
+    )
+    sig = make_signal("category_prior").fit(train)
+    table = sig.cv_results_
+    assert table is not None and len(table["strength"]) == len(table["mean_squared_error"])
+    best = table["strength"][int(np.argmin(table["mean_squared_error"]))]
+    assert sig.strength_ == best and best <= 5.0
+    assert make_signal("category_prior", strength=3.0).fit(train).cv_results_ is None

@@ -115,6 +115,9 @@ BUILTINS: dict[str, dict[str, Builtin]] = {
             "toolkit.signals", "TF-IDF features, a logistic regression per executor"
         ),
         "knn": Builtin("toolkit.signals", "mean score of the k most similar train tasks"),
+        "category_prior": Builtin(
+            "toolkit.signals", "each executor's smoothed success rate in the task's category"
+        ),
         "random": Builtin("toolkit.signals", "the zero signal: seeded uniform scores"),
     },
     "strategy": {

@@ -447,3 +447,14 @@ def test_a_plugin_signal_that_raises_is_one_line_naming_it_and_the_file(
             assert "ZeroDivisionError: a bug in fit" in err and "Traceback" not in err
     finally:
         REGISTRY.unregister("signal", "raising_test")
+
+
+def test_category_prior_routes_offline_like_any_signal(
+    tmp_path: Path, make_matrix: Callable[..., OutcomeMatrix], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = make_matrix(90, seed=3, split=True).to_parquet(tmp_path / "m.parquet")
+    argv = ["evaluate", str(path), "--strategy", "score_router:category_prior"]
+    assert main([*argv, "--bootstrap", "20", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    names = [row["name"] for row in result["strategies"]]
+    assert any(n.startswith("score_router:category_prior") for n in names), names

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float64]
 
 #: The built-in signals; ``toolkit.registry.names("signal")`` adds the plugins'.
-SIGNALS = ("tfidf_logreg", "knn", "random")
+SIGNALS = ("tfidf_logreg", "knn", "category_prior", "random")
 
 
 @runtime_checkable

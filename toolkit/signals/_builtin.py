@@ -1,4 +1,4 @@
-"""The built-in signals: ``tfidf_logreg``, ``knn`` and ``random``."""
+"""The built-in signals: ``tfidf_logreg``, ``knn``, ``category_prior`` and ``random``."""
 
 from __future__ import annotations
 
@@ -249,3 +249,106 @@ class RandomSignal(_Base):
         rng = np.random.default_rng(self.seed)
         result: FloatArray = rng.random((len(texts), self.n_outputs_))
         return result
+
+
+#: The smoothing strengths ``category_prior`` chooses among by cross-validation on train.
+PRIOR_STRENGTHS = (0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
+
+
+@signal("category_prior")
+class CategoryPriorSignal(_Base):
+    """Each executor's train success rate in the task's category, smoothed towards its overall
+    rate as if ``strength`` more tasks had scored that rate; a category unseen in train (or a
+    task without one) gets the overall rate. It reads categories, not text.
+
+    ``strength=None`` (the default) chooses it among :data:`PRIOR_STRENGTHS` by ``folds``-fold
+    cross-validation on train (the least squared error of the held-out scores); the table is
+    kept in ``cv_results_`` and the choice in ``strength_``.
+    """
+
+    name = "category_prior"
+    _params = ("strength", "folds", "seed")
+
+    def __init__(self, *, strength: float | None = None, folds: int = 5, seed: int = 0) -> None:
+        self.strength = strength
+        self.folds = folds
+        self.seed = seed
+
+    def fit(self, train: Any, y: Any = None) -> Self:
+        """Learn the rates from an OutcomeMatrix (its ``category`` and ``score``)."""
+        import numpy as np
+
+        if y is not None or not hasattr(train, "category"):
+            raise ValueError("category_prior learns from an outcome matrix: it needs categories")
+        given = self.strength
+        if given is not None and not (np.isfinite(given) and given >= 0):
+            raise ValueError(f"strength must be a finite number >= 0, got {given!r}")
+        score = np.asarray(train.score, dtype=np.float64)  # a matrix has every cell
+        cats = np.asarray([str(c) for c in train.category], dtype=object)
+        self.cv_results_: dict[str, list[float]] | None = None
+        if given is None:
+            errors = [
+                _prior_cv_error(score, cats, s, self.folds, self.seed) for s in PRIOR_STRENGTHS
+            ]
+            self.cv_results_ = {"strength": list(PRIOR_STRENGTHS), "mean_squared_error": errors}
+            self.strength_ = PRIOR_STRENGTHS[int(np.argmin(errors))]
+        else:
+            self.strength_ = float(given)
+        self.overall_, self.rates_ = _prior_rates(score, cats, self.strength_)
+        self.counts_ = {c: int((cats == c).sum()) for c in self.rates_}
+        self.n_outputs_ = score.shape[1]
+        return self
+
+    def predict(self, x: Any) -> FloatArray:
+        """The rates of each task's category, shape (n_tasks, n_executors)."""
+        import numpy as np
+
+        cats = _categories_of(x)
+        if not cats:
+            return np.empty((0, self.n_outputs_))
+        return np.vstack([self.rates_.get(c, self.overall_) for c in cats])
+
+    def predict_proba(self, texts: Sequence[str]) -> FloatArray:
+        """Texts alone carry no category: every task gets the overall rates."""
+        import numpy as np
+
+        return np.tile(self.overall_, (len(texts), 1))
+
+
+def _prior_rates(
+    score: FloatArray, cats: Any, strength: float
+) -> tuple[FloatArray, dict[str, FloatArray]]:
+    """(overall rate per executor, category -> smoothed rate per executor)."""
+    import numpy as np
+
+    overall = score.mean(axis=0) if len(score) else np.full(score.shape[1], 0.5)
+    rates = {}
+    for cat in dict.fromkeys(cats.tolist()):
+        rows = cats == cat
+        total = score[rows].sum(axis=0) + strength * overall
+        rates[str(cat)] = total / max(int(rows.sum()) + strength, 1e-12)
+    return overall, rates
+
+
+def _prior_cv_error(score: FloatArray, cats: Any, strength: float, folds: int, seed: int) -> float:
+    """Mean squared error of held-out scores over ``folds`` seeded folds."""
+    import numpy as np
+
+    n = len(score)
+    k = max(2, min(folds, n))
+    fold = np.random.default_rng(seed).permutation(n) % k
+    squared = 0.0
+    for f in range(k):
+        held = fold == f
+        overall, rates = _prior_rates(score[~held], cats[~held], strength)
+        pred = np.vstack([rates.get(c, overall) for c in cats[held]]) if held.any() else score[held]
+        squared += float(((pred - score[held]) ** 2).sum())
+    return squared / max(score.size, 1)
+
+
+def _categories_of(x: Any) -> list[str]:
+    """The categories of an OutcomeMatrix or of a sequence of tasks ("" for plain texts)."""
+    category = getattr(x, "category", None)
+    if category is not None and not isinstance(x, str):
+        return [str(c) for c in category]
+    return [str(getattr(t, "category", "") or "") for t in x]
