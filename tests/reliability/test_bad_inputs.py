@@ -230,6 +230,16 @@ def test_corpus_covers_every_input_family_and_every_file_is_used() -> None:
         assert used, f"{rel} is in the corpus but no case uses it"
 
 
+def _usage_error(argv: list[str], tmp: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """Run ``argv``: it must be a usage error (exit 2, no traceback); its stderr."""
+    with pytest.raises(SystemExit) as exc:
+        main([_expand(a, tmp) for a in argv])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
 def _points_at(ref: str, rel: str) -> bool:
     """True when the file ``ref`` (a spec) names ``rel`` (its tasks, prices or plugin file)."""
     path = CORPUS / ref[2:]
@@ -266,11 +276,8 @@ def _points_at(ref: str, rel: str) -> bool:
 def test_a_flag_that_is_not_a_finite_number_is_a_usage_error(
     argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main([_expand(a, tmp_path) for a in argv])
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert "finite" in err and "Traceback" not in err
+    err = _usage_error(argv, tmp_path, capsys)
+    assert "finite" in err
 
 
 @pytest.mark.parametrize(
@@ -286,9 +293,6 @@ def test_a_seed_out_of_range_is_a_usage_error(
     argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # issue 26: `--seed -1` was a ValueError traceback from NumPy
-    with pytest.raises(SystemExit) as exc:
-        main([_expand(a, tmp_path) for a in argv])
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert "argument --seed: expected a whole number" in err and "Traceback" not in err
+    err = _usage_error(argv, tmp_path, capsys)
+    assert "argument --seed: expected a whole number" in err
     assert not (tmp_path / "r").exists()

@@ -634,7 +634,17 @@ def _zeroeval_scores(
 def _summary_note(path: Path, models: StrArray, score: FloatArray) -> str:
     """Each model's accuracy (in points) minus the ``Acc`` of ZeroEval's summary file."""
     summary = read_any(path, kinds=("json",))
-    require(summary, ("Model", "Acc"), "zeroeval --summary")
+    for name in ("Model", "Acc"):
+        if not summary.has(name):
+            raise InputError(
+                located(
+                    path,
+                    None,
+                    name,
+                    "missing: --summary takes ZeroEval's summary (result_dirs/<task>.summary."
+                    "json, rows with Model and Acc), not a result file",
+                )
+            )
     names = strings(summary.frame["Model"])
     modes = strings(summary.frame["Mode"]) if summary.has("Mode") else names.copy()
     published: dict[str, float] = {}

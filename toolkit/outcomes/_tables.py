@@ -185,8 +185,9 @@ def read_csv(path: Path) -> Table:
 def _check_header(path: Path, raw: bytes) -> None:
     """A column named twice, or a column with no name (but the first: a saved index), is an
     InputError naming both columns: pandas would rename or drop it silently."""
-    text = raw.decode("utf-8-sig", errors="replace")
-    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    # decoded lazily: only the bytes of the header row, not the whole file again
+    lines = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", errors="replace", newline="")
+    header = next(csv.reader(lines), [])
     first: dict[str, int] = {}
     problems: list[str] = []
     for i, name in enumerate(header, start=1):

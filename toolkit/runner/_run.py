@@ -598,7 +598,10 @@ class _Counters:
         """Count a result with an error against the executors whose calls failed (else
         ``fallback``, the strategy's executor or name), keeping each one's first error."""
         names = [c.executor for c in trace.calls if c.error and not c.declined] or [fallback]
-        first = {c.executor: c.error for c in trace.calls if c.error} if trace.calls else {}
+        first: dict[str, str] = {}
+        for c in trace.calls:
+            if c.error:
+                first.setdefault(c.executor, c.error)
         for name in dict.fromkeys(names):
             text = str(first.get(name) or trace.error or "error").splitlines()[0][:160]
             self.failing.setdefault(name, [0, text])[0] += 1
