@@ -4,7 +4,11 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= dev,local,lab
+EXTRAS ?= dev,local,lab,embed
+# llama.cpp built for the x86-64 baseline with AVX2/FMA, not -march=native: a machine whose CPU
+# reports AMX that its hypervisor does not enable dies on the first AMX instruction (seen here:
+# a general protection fault in ggml_backend_amx_mul_mat). Set CMAKE_ARGS to build otherwise.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
 .PHONY: demo demo-live record test lint types pytest notebooks lab bench clean venv sysdeps
 
@@ -14,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	@echo "Installing toolkit[$(EXTRAS)] into $(VENV) (the first time compiles llama.cpp: about 6-7 minutes on 2 cores)..."
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[$(EXTRAS)]'
+	CMAKE_ARGS="$${CMAKE_ARGS:-$(LLAMA_CMAKE_ARGS)}" $(BIN)/python -m pip install -q -c constraints.txt -e '.[$(EXTRAS)]'
 	@touch $(STAMP)
 
 # System packages some tests need (headless Chromium for the HTML report tests).

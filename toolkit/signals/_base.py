@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 #: The built-in signals; ``toolkit.registry.names("signal")`` adds the plugins'.
 SIGNALS = ("tfidf_logreg", "knn", "category_prior", "random")
+#: The embedding signals, registered when the ``embed`` extra is installed.
+EMBED_SIGNALS = ("embed_logreg", "embed_knn", "embed_mlp", "mf")
 
 
 @runtime_checkable

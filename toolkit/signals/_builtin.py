@@ -79,14 +79,15 @@ class TfidfLogRegSignal(_Base):
 
 
 def _soft_logreg(x: Any, s: FloatArray, c: float, max_iter: int) -> tuple[FloatArray, FloatArray]:
-    """Minimise C x sum of soft-label cross-entropies + 0.5 |W|^2 over W (d x m) and b (m)."""
+    """Minimise C x sum of soft-label cross-entropies + 0.5 |W|^2 over W (d x m) and b (m);
+    ``x`` is a sparse or a dense (n x d) matrix."""
     import numpy as np
     from scipy.optimize import minimize  # type: ignore[import-untyped,unused-ignore]
     from scipy.special import log_expit  # type: ignore[import-untyped,unused-ignore]
 
     d = x.shape[1]
     m = s.shape[1]
-    xt = x.T.tocsr()
+    xt = x.T.tocsr() if hasattr(x, "tocsr") else np.ascontiguousarray(x.T)
 
     def objective(theta: FloatArray) -> tuple[float, FloatArray]:
         w = theta[: d * m].reshape(d, m)

@@ -45,12 +45,17 @@ def cross_fit_matrix(
 
 
 def _prime(signal: Any, *matrices: OutcomeMatrix) -> None:
-    """Count the texts of ``matrices`` once for every fit to share (test texts are counted,
-    never used to choose terms: a fit's terms and weights come from its own rows)."""
+    """Count (or embed) the texts of ``matrices`` once for every fit to share (test texts are
+    counted, never used to choose terms: a fit's terms and weights come from its own rows)."""
     ngrams = getattr(signal, "ngram_range", None)
+    prime = getattr(signal, "prime", None)
+    if ngrams is None and not callable(prime):
+        return
+    texts = [str(t) for matrix in matrices for t in matrix.text]
     if ngrams is not None:
-        texts = [str(t) for matrix in matrices for t in matrix.text]
         prime_counts(texts, (int(ngrams[0]), int(ngrams[1])))
+    if callable(prime):
+        prime(texts)
 
 
 def _fold_order(n: int, folds: int, seed: int) -> tuple[Any, int]:
