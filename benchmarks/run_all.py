@@ -60,6 +60,8 @@ BENCHMARKS = (
     Bench("notebooks", ("--repeat", "3", "--budget-s", "90"), 400),
     # 3,000,000 rows: about 10 s per import, plus writing the file and the pandas reference
     Bench("import_speed", ("--repeat", "3"), 300),
+    # every signal on the lab and, from ../shared/data when present, arena and GSM8K
+    Bench("router_quality", (), 1200),
 )
 
 

@@ -199,7 +199,7 @@ def test_parity_entries_per_target() -> None:
     # a lower target is reached at no higher train cost
     low, high = r["parity"]
     assert low["reached"] and (not high["reached"] or low["test_cost_usd"] <= high["test_cost_usd"])
-    with pytest.raises(InputError, match="--parity-target"):
+    with pytest.raises(InputError, match="--quality-target"):
         evaluate(train, test, strategies=["single"], n_boot=10, parity_targets=[0.0])
 
 

@@ -34,6 +34,12 @@ FIGURES: dict[str, dict[str, str]] = {
     },
     "notebooks": {"all_notebooks_s": AT_MOST},
     "import_speed": {"rows_per_s": AT_LEAST, "peak_rss_mb": AT_MOST},
+    "router_quality": {
+        "lab_auto_aiq_ratio_to_baseline": AT_LEAST,
+        "arena_bench_v1_auto_aiq_ratio_to_baseline": AT_LEAST,
+        "routellm_gsm8k_auto_aiq_ratio_to_baseline": AT_LEAST,
+        "routellm_gsm8k_auto_apgr": AT_LEAST,
+    },
 }
 
 

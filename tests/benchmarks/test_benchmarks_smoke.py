@@ -186,3 +186,25 @@ def test_import_speed_quick_imports_the_synthetic_file_and_its_reference() -> No
     assert d["ratio_to_pandas_reference"] == pytest.approx(d["toolkit_s"] / d["pandas_reference_s"])
     assert d["peak_mb_idle_process"] < ran.out["figures"]["peak_rss_mb"]["value"]
     assert "synthetic" in ran.out["data"]
+
+
+def test_router_quality_quick_compares_signals_with_the_plain_baseline() -> None:
+    from toolkit.analysis._policies import AUTO_SIGNALS
+
+    ran = run_script("router_quality", "--quick", timeout_s=600)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    check_figures("router_quality", ran.out["figures"])
+    sets = ran.out["details"]["sets"]
+    assert set(sets) == {"lab", "arena_bench_v1", "routellm_gsm8k"}
+    for got in sets.values():
+        rows = got["signals"]
+        assert {"tfidf_logreg", "auto", "bench_plain_sklearn"} <= set(rows)
+        assert got["auto_chose"] in AUTO_SIGNALS
+        for name, row in rows.items():
+            assert row["fit_s"] >= 0 and set(row) >= {"aiq", "q1", "q0.98"}
+            if name != "bench_plain_sklearn":
+                diff = row["vs_baseline"]["aiq_diff"]
+                lo, hi = diff["ci"]
+                assert lo is None or lo <= diff["value"] <= hi
+    gsm = sets["routellm_gsm8k"]["signals"]["auto"]
+    assert 0 <= gsm["apgr"] <= 1 and gsm["apgr_ci"][0] <= gsm["apgr"] <= gsm["apgr_ci"][1]

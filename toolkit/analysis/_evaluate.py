@@ -29,6 +29,7 @@ from toolkit.analysis._metrics import (
     upper_hull,
 )
 from toolkit.analysis._policies import (
+    AUTO,
     DEFAULT_SIGNALS,
     EvalData,
     Setting,
@@ -126,7 +127,7 @@ def parse_strategies(names: Sequence[str] | None, executors: Sequence[str]) -> l
         elif kind in ("score_router", "cascade"):
             signals = [arg] if arg else list(DEFAULT_SIGNALS)
             for s in signals:
-                if REGISTRY.lookup("signal", s) is None:
+                if s != AUTO and REGISTRY.lookup("signal", s) is None:
                     raise InputError(f"--strategy {raw}: {REGISTRY.unknown('signal', s)}")
                 add(f"{kind}:{s}")
         elif not arg and kind in offline_kinds():
@@ -234,7 +235,7 @@ def evaluate(
     bad = [q for q in targets if not 0.0 < q <= 2.0 or not math.isfinite(q)]
     if bad or not targets:
         raise InputError(
-            f"--parity-target must be a share of the baseline's quality in (0, 2], got "
+            f"--quality-target must be a share of the baseline's quality in (0, 2], got "
             f"{', '.join(f'{q:g}' for q in bad) or 'none'}"
         )
     data = EvalData.prepare(train, test, seed=seed, baseline=baseline, baseline_by=baseline_by)
@@ -433,6 +434,7 @@ def assemble(
         "parity": parity,
         "two_executor": two_out,
         "no_saving": saving,
+        **({"auto": data.auto_choice} if data.auto_choice is not None else {}),
         "cost_axis": data.cost_axis,
         "notes": [
             *data.train.notes,

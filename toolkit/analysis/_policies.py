@@ -35,6 +35,17 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 DEFAULT_SIGNALS = ("tfidf_logreg", "knn")
+#: ``score_router:auto`` and ``cascade:auto`` choose among these (those installed) by train CV.
+AUTO_SIGNALS = (
+    "tfidf_logreg",
+    "knn",
+    "category_prior",
+    "embed_logreg",
+    "embed_knn",
+    "embed_mlp",
+    "mf",
+)
+AUTO = "auto"
 SHARE_GRID = np.linspace(0.0, 1.0, 21)
 #: At most this many lambdas per signal (every switching point when there are fewer).
 MAX_LAMBDAS = 200
@@ -103,6 +114,8 @@ class EvalData:
     target_rows: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     notes: list[str] = field(default_factory=list)
     _pred: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
+    #: What ``auto`` chose and each candidate's out-of-fold train AIQ.
+    auto_choice: dict[str, Any] | None = None
 
     @classmethod
     def prepare(
@@ -178,7 +191,10 @@ class EvalData:
         """(out-of-fold train predictions, test predictions) of a signal, fitted on train.
 
         Each signal is fitted once per split (its folds and all of train) and the
-        predictions are reused by every setting, pair and family that reads it."""
+        predictions are reused by every setting, pair and family that reads it. ``auto`` is
+        the signal :meth:`auto_signal` chooses."""
+        if signal == AUTO:
+            signal = self.auto_signal()
         if signal not in self._pred:
             from toolkit.signals import fit_predict
 
@@ -186,6 +202,44 @@ class EvalData:
                 signal, self.train, self.test, folds=OOF_FOLDS, seed=self.seed
             )
         return self._pred[signal]
+
+    def auto_signal(self) -> str:
+        """The candidate signal (:data:`AUTO_SIGNALS`, those installed) whose score router has
+        the best AIQ on the out-of-fold train predictions, over the single executors' train
+        cost range; test is never looked at. Ties go to the first candidate."""
+        if self.auto_choice is not None:
+            return str(self.auto_choice["signal"])
+        from toolkit.analysis._metrics import aiq
+        from toolkit.registry import REGISTRY
+
+        installed = {r["name"] for r in REGISTRY.listing("signal") if r["available"]}
+        cands = [s for s in AUTO_SIGNALS if s in installed]
+        if len(set(map(str, self.train.category))) < 2:
+            cands.remove("category_prior")  # one category: the overall rates, a constant
+        cbar = self.mean_train_cost()
+        lo, hi = float(cbar.min()), float(cbar.max())
+        table: dict[str, float | None] = {}
+        for cand in cands:
+            try:
+                settings = score_router(self, cand)
+            except ValueError as exc:
+                self.notes.append(f"auto: {cand} left out, it cannot be fitted here: {exc}")
+                continue
+            cost = np.array([s.train.cost.mean() for s in settings if s.train is not None])
+            quality = np.array([s.train.quality for s in settings if s.train is not None])
+            value = aiq(cost, quality, lo, hi) if hi > lo else float(quality.max())
+            table[cand] = None if value is None else float(value)
+        ranked = [c for c in table if table[c] is not None]
+        if not ranked:
+            raise InputError("auto: no candidate signal can be fitted on these train tasks")
+        best = max(ranked, key=lambda c: (table[c], -ranked.index(c)))
+        self.auto_choice = {"signal": best, "train_aiq": table}
+        shown = ", ".join(f"{c} {v:.4f}" if v is not None else f"{c} -" for c, v in table.items())
+        self.notes.append(
+            f"auto chose {best}: the best out-of-fold train AIQ of a score router among "
+            f"{shown} (test not looked at)"
+        )
+        return best
 
 
 #: The cost axes whose cost fields are dollars (recorded, or estimated from token counts).
@@ -337,6 +391,7 @@ def score_router(data: EvalData, signal: str) -> list[Setting]:
                         "threshold": t,
                         "strong": data.executors[strong],
                         "weak": data.executors[weak],
+                        **_chosen(data, signal),
                     },
                     test=routed(
                         data.test, data.test_cost, route_by_advantage(adv_te, t, strong, weak)
@@ -361,7 +416,7 @@ def score_router(data: EvalData, signal: str) -> list[Setting]:
             Setting(
                 family=name,
                 name=name,
-                params={"lambda": lam},
+                params={"lambda": lam, **_chosen(data, signal)},
                 test=routed(data.test, data.test_cost, pick_te),
                 train=routed(data.train, data.train_cost, pick_tr),
             )
@@ -374,6 +429,11 @@ def score_router(data: EvalData, signal: str) -> list[Setting]:
     with ThreadPoolExecutor(max_workers=workers) as pool:
         done = list(pool.map(settings_for, parts))
     return [done[k % workers][k // workers] for k in range(len(lams))]
+
+
+def _chosen(data: EvalData, signal: str) -> dict[str, str]:
+    """``{"signal": the one chosen}`` for ``auto``, else nothing."""
+    return {"signal": data.auto_signal()} if signal == AUTO else {}
 
 
 def lambda_grid(
@@ -461,7 +521,7 @@ def cascade(data: EvalData, signal: str) -> list[Setting]:
             Setting(
                 family=name,
                 name=name,
-                params={"threshold": t, "stages": names},
+                params={"threshold": t, "stages": names, **_chosen(data, signal)},
                 test=routed(data.test, data.test_cost, stages[cascade_stop(early_te, t)]),
                 train=routed(data.train, data.train_cost, stages[cascade_stop(early_tr, t)]),
             )

@@ -69,6 +69,7 @@ class ThresholdRouter:
         strong_share: float | None = None,
         target_quality: float | None = None,
         budget_per_task: float | None = None,
+        quality_target: float | None = None,
         kind: Kind = "score_router",
         folds: int = 5,
         seed: int = 0,
@@ -80,6 +81,7 @@ class ThresholdRouter:
         self.strong_share = strong_share
         self.target_quality = target_quality
         self.budget_per_task = budget_per_task
+        self.quality_target = quality_target
         self.kind = kind
         self.folds = folds
         self.seed = seed
@@ -94,19 +96,25 @@ class ThresholdRouter:
                 ("strong_share", self.strong_share),
                 ("target_quality", self.target_quality),
                 ("budget_per_task", self.budget_per_task),
+                ("quality_target", self.quality_target),
             )
             if v is not None
         ]
         if len(given) != 1:
             raise InputError(
-                "give exactly one of --strong-share, --target-quality, --budget-per-task "
-                f"(got {len(given)})"
+                "give exactly one of --strong-share, --target-quality, --quality-target, "
+                f"--budget-per-task (got {len(given)})"
             )
         name, value = given[0]
         if name == "strong_share" and not 0.0 <= value <= 1.0:
             raise InputError(f"--strong-share must be in [0, 1], got {value}")
         if name == "target_quality" and not 0.0 <= value <= 1.0:
             raise InputError(f"--target-quality must be in [0, 1], got {value}")
+        if name == "quality_target" and not (0.0 < value <= 2.0):
+            raise InputError(
+                f"--quality-target must be a share of the strong executor's quality in (0, 2], "
+                f"got {value}"
+            )
         if name == "budget_per_task" and value < 0:
             raise InputError(f"--budget-per-task must be >= 0 USD, got {value}")
         return name, float(value)
@@ -161,7 +169,11 @@ class ThresholdRouter:
             self.signal_ = sig.fit(train)
         self.train_scores_ = self._route_score(oof, strong, weak)
         cand = self._candidates(train, self.train_scores_)
-        i = self._choose(cand, target, value, COST_UNITS.get(train.axis, "USD"))
+        if target == "quality_target":  # Q x the strong executor's train quality
+            self.quality_needed_ = value * float(train.score[:, strong].mean())
+            i = self._choose(cand, "target_quality", self.quality_needed_, what=f"Q = {value:g}")
+        else:
+            i = self._choose(cand, target, value, COST_UNITS.get(train.axis, "USD"))
         # every threshold in (next lower candidate, chosen] routes the train tasks alike: take
         # a short number well inside, not the last bits of a predicted score
         hi = float(cand.thresholds[i]) if i > 0 else math.inf
@@ -202,15 +214,22 @@ class ThresholdRouter:
         )
 
     @staticmethod
-    def _choose(cand: _Candidates, target: str, value: float, unit: str = "USD") -> int:
+    def _choose(
+        cand: _Candidates, target: str, value: float, unit: str = "USD", what: str = ""
+    ) -> int:
         k = len(cand.thresholds)
         if target == "strong_share":
             return min(range(k), key=lambda i: (abs(cand.share[i] - value), cand.share[i]))
         if target == "target_quality":
             ok = [i for i in range(k) if cand.quality[i] >= value]
             if not ok:
+                asked = (
+                    f"--quality-target {what[4:]} (quality {value:.4g})"
+                    if what
+                    else f"--target-quality {value:g}"
+                )
                 raise InputError(
-                    f"--target-quality {value:g} is not reached on train at any threshold "
+                    f"{asked} is not reached on train at any threshold "
                     f"(the best is {cand.quality.max():.4f})"
                 )
             return min(ok, key=lambda i: (cand.share[i], cand.cost_per_task[i]))
@@ -288,6 +307,7 @@ def tune(
     strong_share: float | None = None,
     target_quality: float | None = None,
     budget_per_task: float | None = None,
+    quality_target: float | None = None,
     seed: int = 0,
     baseline_by: str = "train",
 ) -> tuple[ThresholdRouter, dict[str, Any]]:
@@ -315,6 +335,7 @@ def tune(
         strong_share=strong_share,
         target_quality=target_quality,
         budget_per_task=budget_per_task,
+        quality_target=quality_target,
         kind=kind,
         seed=seed,
         baseline_by=baseline_by,
@@ -337,4 +358,14 @@ def tune(
         "drift": drift,
         "cost_axis": train.axis,
     }
+    if quality_target is not None:  # reached on out-of-fold train; does it hold on test?
+        strong_test = float(test.score[:, test.index(router.strong_)].mean())
+        result["quality_target"] = {
+            "target": quality_target,
+            "train_quality_needed": router.quality_needed_,
+            "test_quality_needed": quality_target * strong_test,
+            "holds_on_test": bool(
+                (on_test["quality"] or 0.0) >= quality_target * strong_test - 1e-12
+            ),
+        }
     return router, result

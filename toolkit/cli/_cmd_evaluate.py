@@ -33,7 +33,8 @@ def register(sub: Any) -> None:
         metavar="S",
         help="single, single:<executor>, random, oracle, score_router[:<signal>], "
         "cascade[:<signal>], or a plugin strategy with an offline policy; a signal may be a "
-        "plugin's (toolkit plugins lists them); repeatable (default: the built-ins)",
+        "plugin's (toolkit plugins lists them) or auto (chosen by train CV); repeatable "
+        "(default: the built-ins)",
     )
     p.add_argument(
         "--pair",
@@ -49,12 +50,15 @@ def register(sub: Any) -> None:
     )
     add_baseline_by(p)
     p.add_argument(
+        "--quality-target",
         "--parity-target",
+        dest="parity_target",
         action="append",
         type=finite_float,
         metavar="Q",
-        help="a quality target for parity, as a share of the baseline's quality; repeatable "
-        "(default: 1, 0.95 and 0.9)",
+        help="a quality target for parity, as a share of the baseline's quality: one parity "
+        "entry per strategy and target; repeatable (default: 1, 0.95 and 0.9; "
+        "--parity-target is the same flag)",
     )
     add_overlap_flags(p)
     p.add_argument("--seed", type=seed_arg, default=0, metavar="S", help="seed (default 0)")

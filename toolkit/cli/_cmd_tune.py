@@ -28,7 +28,8 @@ def register(sub: Any) -> None:
         "--strategy",
         required=True,
         metavar="S",
-        help="score_router[:<signal>], cascade[:<signal>] or random (signals: tfidf_logreg, knn, or a plugin's; toolkit plugins lists them)",
+        help="score_router[:<signal>], cascade[:<signal>] or random (toolkit plugins lists the "
+        "signals)",
     )
     p.add_argument(
         "--pair", metavar="STRONG,WEAK", help="default: best on train, cheapest on train"
@@ -39,6 +40,13 @@ def register(sub: Any) -> None:
     )
     target.add_argument(
         "--target-quality", type=finite_float, metavar="Q", help="lowest share reaching Q"
+    )
+    target.add_argument(
+        "--quality-target",
+        type=finite_float,
+        metavar="Q",
+        help="lowest share keeping Q x the strong executor's quality on out-of-fold train "
+        "(1 = parity, 0.98 = 98%% of it); the JSON says whether it holds on test",
     )
     target.add_argument(
         "--budget-per-task",
@@ -79,6 +87,7 @@ def _run(args: argparse.Namespace) -> int:
         strong_share=args.strong_share,
         target_quality=args.target_quality,
         budget_per_task=args.budget_per_task,
+        quality_target=args.quality_target,
         seed=args.seed,
         baseline_by=args.baseline_by,
     )
@@ -120,6 +129,13 @@ def _run(args: argparse.Namespace) -> int:
             else "add its [[strategies]] table to a spec that defines these executors"
         )
         print(f"wrote {result['spec']}: {how}")
+    qt = result.get("quality_target")
+    if qt is not None:
+        verdict = "holds" if qt["holds_on_test"] else "does not hold"
+        print(
+            f"quality target {qt['target']:g} x {result['strong']}: needs {qt['train_quality_needed']:.4g} "
+            f"on train, {qt['test_quality_needed']:.4g} on test: {verdict} on test"
+        )
     for note in notes:
         print(f"note: {note}")
     return 0

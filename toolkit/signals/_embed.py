@@ -238,13 +238,15 @@ class EmbedMlpSignal(_EmbedBase):
 
     name = "embed_mlp"
     _params = ("hidden", "alpha", "max_iter", "folds", "seed")
+    #: fitted one copy at a time: silencing the solver's ConvergenceWarning is process-wide
+    thread_safe = False
 
     def __init__(
         self,
         *,
         hidden: int = 64,
         alpha: float | None = None,
-        max_iter: int = 200,
+        max_iter: int = 100,
         folds: int = 5,
         seed: int = 0,
     ) -> None:
@@ -264,8 +266,9 @@ class EmbedMlpSignal(_EmbedBase):
             hidden_layer_sizes=(self.hidden,),
             alpha=alpha,
             max_iter=self.max_iter,
+            tol=1e-3,
+            n_iter_no_change=5,
             random_state=self.seed,
-            tol=1e-4,
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
