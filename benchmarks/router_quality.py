@@ -30,20 +30,14 @@ from typing import Any
 import numpy as np
 from _bench import ROOT, emit, environment, figure, parser
 
+from toolkit.analysis._policies import AUTO_SIGNALS
+
 SHARED = ROOT.parent / "shared" / "data"
 PRICES = ROOT / "tests" / "data" / "outcomes" / "arena_prices.toml"
 PUBLIC = ROOT / "data" / "outcomes" / "public"
 BASELINE = "bench_plain_sklearn"
-SIGNALS = (
-    "tfidf_logreg",
-    "knn",
-    "category_prior",
-    "embed_logreg",
-    "embed_knn",
-    "embed_mlp",
-    "mf",
-    "auto",
-)
+#: Every candidate of ``score_router:auto``, then ``auto`` itself.
+SIGNALS = (*AUTO_SIGNALS, "auto")
 #: ``--quick`` (the smoke test): a few signals on the lab and the GSM8K excerpt.
 QUICK_SIGNALS = ("tfidf_logreg", "embed_knn", "auto")
 TARGETS = (1.0, 0.98)
