@@ -346,7 +346,15 @@ class OutcomeMatrix:
         try:
             schema = pq.read_schema(p)
         except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError(located(p, None, "outcomes", f"not a parquet file: {exc}")) from None
+            hint = ""
+            if p.suffix.lower() in (".csv", ".json", ".jsonl", ".pkl", ".pickle", ".tsv"):
+                hint = (
+                    f"; import it first: toolkit outcomes import {p} --format FORMAT "
+                    f"--out {p.with_suffix('.parquet').name}"
+                )
+            raise InputError(
+                located(p, None, "outcomes", f"not a parquet file: {str(exc).rstrip('.')}{hint}")
+            ) from None
         raw = (schema.metadata or {}).get(_META_KEY)
         if raw is None:
             raise InputError(
