@@ -165,3 +165,28 @@ def test_money_keeps_three_significant_digits() -> None:
     assert money(0.0) == "$0"
     assert money(None) == "n/a"
     assert money(float("nan")) == "n/a"
+
+
+def test_the_demo_shows_the_saving_at_each_quality_target(demo: tuple[DemoResult, str]) -> None:
+    result, printed = demo
+    assert "at each quality target Q" in printed
+    assert "at each quality target Q" in result.text
+    section = " ".join(result.text.split("at each quality target Q", 1)[1].split())
+    tfidf = section.split("score_router:tfidf_logreg:", 1)[1].split("score_router:knn:")[0]
+    assert all(f"Q {q}:" in tfidf for q in ("1", "0.95", "0.9")) and "saved, " in tfidf
+
+
+def test_target_savings_turn_cost_ratios_into_savings_with_their_ci() -> None:
+    from toolkit.lab._demo import target_savings
+
+    parity = [
+        {"strategy": "cascade:knn", "target": 1.0, "reached": True, "cost_ratio": 0.4,
+         "cost_ratio_ci": [0.3, 0.55], "holds_on_test": True},
+        {"strategy": "cascade:knn", "target": 0.98, "reached": False, "cost_ratio": None,
+         "cost_ratio_ci": [None, None], "holds_on_test": None},
+    ]  # fmt: skip
+    lines = target_savings(parity, "single:big")
+    assert lines[1].startswith("Saving against single:big at each quality target Q")
+    text = " ".join(lines)
+    assert "cascade:knn: Q 1: 60% [45%, 70%] saved, holds on test; Q 0.98: not reached" in text
+    assert target_savings([], "single:big") == []

@@ -166,6 +166,7 @@ def run_demo(
         n_train=int(evaluation["n_train"]),
         n_test=int(evaluation["n_test"]),
         hourly_rate=report.inputs.hourly_rate_text(),
+        parity=evaluation.get("parity", []),
     )
     say(text)
     written = report.write(report_dir)
@@ -367,8 +368,10 @@ def format_demo(
     n_train: int,
     n_test: int,
     hourly_rate: str,
+    parity: Sequence[Mapping[str, Any]] = (),
 ) -> str:
-    """The demo's whole printed text: facts, the table, and the verdicts against the baseline."""
+    """The demo's whole printed text: facts, the table, the verdicts against the baseline and
+    the saving at each quality target (``parity``: the evaluation's entries)."""
     head = [
         f"The lab: {source} ({n_train} train tasks, {n_test} test tasks).",
         f"Every number is on the test split; learned routers were fitted on train. "
@@ -389,7 +392,40 @@ def format_demo(
     head = [line for text in head for line in (textwrap.wrap(text, WIDTH) or [""])]
     body = [format_table(rows), "", f"Against {baseline}:"]
     body.extend(verdicts(rows, baseline, single_best) or ["  (no routed strategy to compare)"])
+    body.extend(target_savings(parity, single_best))
     return "\n".join(head + body)
+
+
+def target_savings(parity: Sequence[Mapping[str, Any]], single_best: str) -> list[str]:
+    """One line per tunable strategy: its saving against ``single_best`` at each quality
+    target Q, with the 95% CI, and whether the setting chosen on train holds on test."""
+    by_strategy: dict[str, list[str]] = {}
+    for p in parity:
+        q = float(p.get("target", 1.0))
+        ratio = p.get("cost_ratio")
+        if not p.get("reached"):
+            cell = f"Q {q:g}: not reached on train"
+        elif ratio is None:
+            cell = f"Q {q:g}: saving n/a"
+        else:
+            lo, hi = p.get("cost_ratio_ci") or (None, None)
+            ci = ""
+            if lo is not None and hi is not None:
+                ci = f" [{round(100 * (1 - hi))}%, {round(100 * (1 - lo))}%]"
+            holds = "holds" if p.get("holds_on_test") else "fails"
+            cell = f"Q {q:g}: {round(100 * (1 - ratio))}%{ci} saved, {holds} on test"
+        by_strategy.setdefault(str(p["strategy"]), []).append(cell)
+    if not by_strategy:
+        return []
+    head = (
+        f"Saving against {single_best} at each quality target Q (the cheapest setting keeping "
+        f"Q x its train quality, chosen on train; 95% CI over test tasks):"
+    )
+    out = ["", *textwrap.wrap(head, WIDTH)]
+    for name, cells in by_strategy.items():
+        line = f"{short_name(name)}: {'; '.join(cells)}"
+        out.extend(textwrap.wrap(line, WIDTH, initial_indent="  ", subsequent_indent="      "))
+    return out
 
 
 def where_to_look(report_dir: Path) -> str:
