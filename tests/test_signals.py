@@ -160,3 +160,20 @@ def test_category_prior_chooses_its_strength_by_cross_validation_on_train() -> N
     best = table["strength"][int(np.argmin(table["mean_squared_error"]))]
     assert sig.strength_ == best and best <= 5.0
     assert make_signal("category_prior", strength=3.0).fit(train).cv_results_ is None
+
+
+@pytest.mark.parametrize(("name", "param"), [("tfidf_logreg", "C"), ("knn", "k")])
+def test_none_chooses_the_setting_by_cross_validation_on_train(name: str, param: str) -> None:
+    from toolkit.signals import make_signal
+
+    # SYNTHETIC: executor 0 solves the texts holding w1, executor 1 the others
+    docs = _docs(120, seed=3)
+    y = np.array([[("w1 " in d + " "), ("w1 " not in d + " ")] for d in docs], dtype=float)
+    sig = make_signal(name, **{param: None}).fit(docs, y)
+    grid, losses = list(sig.cv_results_.values())
+    assert len(grid) == len(losses) >= 3
+    chosen = sig.C_ if name == "tfidf_logreg" else sig.k_
+    assert chosen == grid[int(np.argmin(losses))]
+    default = make_signal(name).fit(docs, y)  # today's fixed setting, no CV
+    assert default.cv_results_ == {}
+    assert (default.C_ == 1.0) if name == "tfidf_logreg" else (default.k_ == 10)

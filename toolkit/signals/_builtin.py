@@ -13,6 +13,39 @@ if TYPE_CHECKING:
     from toolkit.signals._base import FloatArray
 
 
+#: ``tfidf_logreg(C=None)`` and ``knn(k=None)`` choose among these by 5-fold CV on train.
+TFIDF_C = (0.3, 1.0, 3.0, 10.0)
+KNN_K = (5, 10, 20, 50)
+
+
+def cv_choose(
+    est: Any, param: str, grid: Sequence[Any], docs: list[str], y: Any, loss: str
+) -> tuple[Any, dict[str, list[Any]]]:
+    """The value of ``param`` among ``grid`` whose copies of ``est`` predict held-out rows best
+    (5 seeded folds; ``loss`` is ``log_loss`` or ``mse``; ties: the first), and the table."""
+    import numpy as np
+
+    n = len(docs)
+    k = max(2, min(5, n))
+    fold = np.random.default_rng(0).permutation(n) % k
+    losses = []
+    for value in grid:
+        pred = np.empty_like(y, dtype=np.float64)
+        for f in range(k):
+            held = fold == f
+            rows = np.flatnonzero(~held)
+            copy = est.clone().set_params(**{param: value})
+            copy.fit_texts([docs[i] for i in rows], y[rows])
+            pred[held] = copy.predict_proba([docs[i] for i in np.flatnonzero(held)])
+        if loss == "log_loss":
+            p = np.clip(pred, 1e-6, 1 - 1e-6)
+            losses.append(float(-(y * np.log(p) + (1 - y) * np.log1p(-p)).mean()))
+        else:
+            losses.append(float(((pred - y) ** 2).mean()))
+    best = grid[int(np.argmin(losses))]
+    return best, {param: list(grid), loss: losses}
+
+
 @signal("tfidf_logreg")
 class TfidfLogRegSignal(_Base):
     """TF-IDF features and a logistic regression per executor, fitted jointly.
@@ -33,7 +66,7 @@ class TfidfLogRegSignal(_Base):
         max_features: int | None = 5000,
         ngram_range: tuple[int, int] = (1, 2),
         min_df: int = 1,
-        C: float = 1.0,
+        C: float | None = 1.0,
         max_iter: int = 100,
     ) -> None:
         self.max_features = max_features
@@ -43,11 +76,17 @@ class TfidfLogRegSignal(_Base):
         self.max_iter = max_iter
 
     def fit_texts(self, texts: Sequence[str], y: Any) -> Self:
-        """Fit the vectoriser and the per-executor weights."""
+        """Fit the vectoriser and the per-executor weights (``C=None``: C chosen among
+        :data:`TFIDF_C` by 5-fold CV on these rows, the table in ``cv_results_``)."""
         import numpy as np
 
         docs = _check_texts(texts)
         targets = _targets(y, len(docs))
+        self.cv_results_: dict[str, list[float]] = {}
+        c: Any = self.C
+        if c is None:
+            c, self.cv_results_ = cv_choose(self, "C", TFIDF_C, docs, targets, "log_loss")
+        self.C_ = float(c)
         self.vectorizer_ = TfidfFeatures(
             max_features=self.max_features, ngram_range=self.ngram_range, min_df=self.min_df
         )
@@ -59,7 +98,7 @@ class TfidfLogRegSignal(_Base):
         self.intercept_ = np.zeros(m)
         fit_cols = np.flatnonzero(~const)
         if len(fit_cols):
-            w, b = _soft_logreg(x, targets[:, fit_cols], self.C, self.max_iter)
+            w, b = _soft_logreg(x, targets[:, fit_cols], self.C_, self.max_iter)
             self.coef_[:, fit_cols] = w
             self.intercept_[fit_cols] = b
         self.n_outputs_ = m
@@ -130,7 +169,11 @@ class KnnSignal(_Base):
     _params = ("k", "max_features", "ngram_range")
 
     def __init__(
-        self, *, k: int = 10, max_features: int | None = 5000, ngram_range: tuple[int, int] = (1, 2)
+        self,
+        *,
+        k: int | None = 10,
+        max_features: int | None = 5000,
+        ngram_range: tuple[int, int] = (1, 2),
     ) -> None:
         self.k = k
         self.max_features = max_features
@@ -140,15 +183,20 @@ class KnnSignal(_Base):
         """Store the train vectors and scores."""
         import numpy as np
 
-        if self.k < 1:
+        if self.k is not None and self.k < 1:
             raise ValueError(f"k must be at least 1, got {self.k}")
         docs = _check_texts(texts)
         self.y_ = _targets(y, len(docs))
+        self.cv_results_: dict[str, list[float]] = {}
+        k = self.k
+        if k is None:  # chosen by 5-fold CV on these rows
+            grid = tuple(v for v in KNN_K if v < len(docs)) or (1,)
+            k, self.cv_results_ = cv_choose(self, "k", grid, docs, self.y_, "mse")
         self.vectorizer_ = TfidfFeatures(
             max_features=self.max_features, ngram_range=self.ngram_range
         )
         x = self.vectorizer_.fit_transform(docs)  # rows are l2-normalised: dot = cosine
-        self.k_ = min(self.k, len(docs))
+        self.k_ = min(int(k), len(docs))
         df = np.bincount(x.indices, minlength=x.shape[1])
         frequent = np.flatnonzero(df >= max(1.0, _DENSE_DF * x.shape[0]))
         self.dense_terms_ = frequent[np.argsort(-df[frequent], kind="stable")][:_DENSE_MAX]
