@@ -120,6 +120,25 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return out
 
 
+def cv_folds(n: int, folds: int, seed: int) -> Any:
+    """The fold (0 .. k-1) of each of ``n`` rows: a seeded permutation dealt round-robin into
+    k = ``folds`` folds (at least 2, at most ``n``), as every signal's own CV deals them."""
+    import numpy as np
+
+    return np.random.default_rng(seed).permutation(n) % max(2, min(folds, n))
+
+
+def held_out_loss(kind: str, pred: FloatArray, y: FloatArray) -> float:
+    """Mean ``log_loss`` (predictions clipped to [1e-6, 1 - 1e-6]) or ``mse`` of ``pred``
+    against the scores ``y``."""
+    import numpy as np
+
+    if kind == "log_loss":
+        p = np.clip(pred, 1e-6, 1 - 1e-6)
+        return float(-(y * np.log(p) + (1 - y) * np.log1p(-p)).mean())
+    return float(((pred - y) ** 2).mean())
+
+
 def make_signal(name: str, *, seed: int | None = None, **settings: Any) -> Any:
     """An unfitted signal by registered name; ``seed`` is passed when it takes one."""
     entry = REGISTRY.get("signal", name)

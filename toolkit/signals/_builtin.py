@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Self
 
 from toolkit.registry import signal
-from toolkit.signals._base import _Base, _check_texts, _targets
+from toolkit.signals._base import _Base, _check_texts, _targets, cv_folds, held_out_loss
 from toolkit.signals._text import TfidfFeatures
 
 if TYPE_CHECKING:
@@ -25,23 +25,17 @@ def cv_choose(
     (5 seeded folds; ``loss`` is ``log_loss`` or ``mse``; ties: the first), and the table."""
     import numpy as np
 
-    n = len(docs)
-    k = max(2, min(5, n))
-    fold = np.random.default_rng(0).permutation(n) % k
+    fold = cv_folds(len(docs), 5, 0)
     losses = []
     for value in grid:
         pred = np.empty_like(y, dtype=np.float64)
-        for f in range(k):
+        for f in range(int(fold.max()) + 1):
             held = fold == f
             rows = np.flatnonzero(~held)
             copy = est.clone().set_params(**{param: value})
             copy.fit_texts([docs[i] for i in rows], y[rows])
             pred[held] = copy.predict_proba([docs[i] for i in np.flatnonzero(held)])
-        if loss == "log_loss":
-            p = np.clip(pred, 1e-6, 1 - 1e-6)
-            losses.append(float(-(y * np.log(p) + (1 - y) * np.log1p(-p)).mean()))
-        else:
-            losses.append(float(((pred - y) ** 2).mean()))
+        losses.append(held_out_loss(loss, pred, y))
     best = grid[int(np.argmin(losses))]
     return best, {param: list(grid), loss: losses}
 
@@ -383,11 +377,9 @@ def _prior_cv_error(score: FloatArray, cats: Any, strength: float, folds: int, s
     """Mean squared error of held-out scores over ``folds`` seeded folds."""
     import numpy as np
 
-    n = len(score)
-    k = max(2, min(folds, n))
-    fold = np.random.default_rng(seed).permutation(n) % k
+    fold = cv_folds(len(score), folds, seed)
     squared = 0.0
-    for f in range(k):
+    for f in range(int(fold.max()) + 1):
         held = fold == f
         overall, rates = _prior_rates(score[~held], cats[~held], strength)
         pred = np.vstack([rates.get(c, overall) for c in cats[held]]) if held.any() else score[held]

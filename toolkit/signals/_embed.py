@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Self
 
 from toolkit.registry import signal
-from toolkit.signals._base import _Base, _check_texts, _targets
+from toolkit.signals._base import _Base, _check_texts, _targets, cv_folds, held_out_loss
 from toolkit.signals._builtin import _soft_logreg
 from toolkit.signals._embedding import embed
 
@@ -33,7 +33,6 @@ LOGREG_C = (0.01, 0.1, 1.0, 10.0)
 KNN_K = (5, 10, 20, 50, 100)
 MLP_ALPHA = (0.01, 1.0)
 MF_C = (0.01, 0.1, 1.0)
-_EPS = 1e-6
 
 
 class _EmbedBase(_Base):
@@ -88,29 +87,19 @@ class _EmbedBase(_Base):
         (as logits when ``logits``)."""
         import numpy as np
 
-        k = max(2, min(self.folds, len(x)))
-        fold = np.random.default_rng(self.seed).permutation(len(x)) % k
+        fold = cv_folds(len(x), self.folds, self.seed)
         scores, preds = [], []
         for value in grid:
             pred = np.empty_like(y)
-            for f in range(k):
+            for f in range(int(fold.max()) + 1):
                 held = fold == f
                 pred[held] = oof(value, ~held, held)
-            scores.append(_loss(loss, _sigmoid(pred) if logits else pred, y))
+            scores.append(held_out_loss(loss, _sigmoid(pred) if logits else pred, y))
             preds.append(pred)
         best = int(np.argmin(scores))
         self.cv_results_ = {name: list(grid), loss: scores}
         self.best_params_ = {name: grid[best]}
         return grid[best], preds[best]
-
-
-def _loss(kind: str, pred: FloatArray, y: FloatArray) -> float:
-    import numpy as np
-
-    if kind == "log_loss":
-        p = np.clip(pred, _EPS, 1 - _EPS)
-        return float(-(y * np.log(p) + (1 - y) * np.log1p(-p)).mean())
-    return float(((pred - y) ** 2).mean())
 
 
 def _sigmoid(z: Any) -> Any:

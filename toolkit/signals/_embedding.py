@@ -90,11 +90,6 @@ class Encoder:
             self.model_id = f"wordllama-{_WORDLLAMA_MODEL}/{wordllama.__version__}"
         return self._model
 
-    @property
-    def dim(self) -> int:
-        """The vectors' length."""
-        return int(self._load().embedding.shape[1])
-
     def encode(self, texts: Sequence[str]) -> Vectors:
         """One l2-normalised row per text, from the caches where they hold it."""
         import numpy as np
