@@ -149,3 +149,12 @@ def test_auto_chooses_the_signal_on_train_only(tmp_path: Path) -> None:
     )
     again = evaluate(train, flipped, strategies=["score_router:auto"], n_boot=20)
     assert again["auto"] == auto
+
+
+def test_tune_names_evaluate_for_auto(
+    files: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    train, test = files
+    args = ["tune", "--train", train, "--test", test, "--strategy", "score_router:auto"]
+    assert main([*args, "--quality-target", "0.98"]) == 2
+    assert "toolkit evaluate FILE --strategy score_router:auto" in capsys.readouterr().err

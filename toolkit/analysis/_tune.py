@@ -319,6 +319,12 @@ def tune(
     elif kind_name in ("score_router", "cascade"):
         kind = "score_router" if kind_name == "score_router" else "cascade"
         signal = signal or "tfidf_logreg"
+        if signal == "auto":
+            raise InputError(
+                f"--strategy {strategy}: tune fits one named signal; auto is chosen by "
+                f"`toolkit evaluate FILE --strategy {kind_name}:auto` (its note names the "
+                f"signal): tune that one"
+            )
     else:
         raise InputError(
             f"--strategy {strategy}: tune takes score_router[:<signal>], cascade[:<signal>] or random"
